@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sockx.h - libsockx, safe and easy Unix-domain and TCP/UDP sockets.
+ *
+ * The one installed header.  Plain C99 and C++-safe; link with -lsockx
+ * (pkg-config --cflags --libs libsockx).  The full reference is sockx(7) and
+ * the section-3 pages.
+ *
+ * Conventions of every function (sockx(7) says them at length):
+ *  - A function that fails returns a negative errno value (-EINVAL,
+ *    -ETIMEDOUT, ...) and leaves errno set to the positive value.  Success is
+ *    0 or a non-negative count.  Nothing is printed; nothing aborts.
+ *  - timeout_ms: -1 waits forever, 0 tries once, > 0 is a limit in
+ *    milliseconds for the whole call (one CLOCK_MONOTONIC deadline); other
+ *    negative values are -EINVAL.  A deadline that passes is -ETIMEDOUT.
+ *  - EINTR is never returned.  No call raises SIGPIPE (-EPIPE instead).
+ *  - Every descriptor the library creates or receives is close-on-exec.
+ *  - NULL handles, NULL out-pointers, NULL buffers with a non-zero length
+ *    and unknown flags are -EINVAL.  Out-parameters are written only on
+ *    success.
+ *  - No global mutable state: different handles may be used from different
+ *    threads freely.
+ *
+ * Status of this release: the address functions (sockx_addr_parse,
+ * sockx_addr_format) and sockx_version are complete.  Every other function
+ * is declared with its final contract but not implemented yet: it returns
+ * -ENOSYS (errno ENOSYS) after the checks noted at it, until its module
+ * lands.  sockx(7) lists the status of each.
+ */
+#ifndef SOCKX_H
+#define SOCKX_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SOCKX_VERSION_MAJOR 1
+#define SOCKX_VERSION_MINOR 0
+#define SOCKX_VERSION_PATCH 0
+
+/*
+ * sockx_version - the library's version at run time, "1.0.0".
+ *
+ * Returns a static string; it may differ from the SOCKX_VERSION_* macros
+ * the program was compiled with when a newer library is installed.
+ */
+const char *sockx_version(void);
+
+/* ------------------------------------------------------------------ */
+/* Addresses                                                           */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Enough for any formatted address, NUL included: "@" and a 107-byte
+ * abstract name with every byte escaped as \xHH, and the terminating NUL.
+ */
+#define SOCKX_ADDRSTRLEN 430
+
+/*
+ * sockx_addr_parse - turn address text into a ready-to-use sockaddr.
+ *
+ * text: one of
+ *   /path, ./path, unix:path         filesystem socket, SOCK_STREAM
+ *   @name, unix:@name                Linux abstract name; in name, \\ is a
+ *                                    backslash and \xHH any byte (NUL too)
+ *   @, unix:@                        autobind (the kernel picks a name)
+ *   1.2.3.4:80, tcp:1.2.3.4:80       IPv4 and port, SOCK_STREAM
+ *   [::1]:80, [fe80::1%eth0]:80      IPv6 and port; zone by name or index
+ *   unixgram:..., unixpacket:...     unix address, SOCK_DGRAM/SOCK_SEQPACKET
+ *   udp:...                          IP address, SOCK_DGRAM
+ * Hosts are numeric only: nothing is ever resolved, nothing blocks.
+ * addr, len: receive the sockaddr and its exact length.
+ * type: receives SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET; may be NULL.
+ *
+ * Returns 0, or -EINVAL (malformed text, NULL text/addr/len),
+ * -ENAMETOOLONG (path or abstract name over 107 bytes), -ENODEV (unknown
+ * zone interface name).  Nothing is written on failure.
+ */
+int sockx_addr_parse(const char *text, struct sockaddr_storage *addr,
+                     socklen_t *len, int *type);
+
+/*
+ * sockx_addr_format - write the canonical text of a sockaddr.
+ *
+ * Works like snprintf: writes at most size bytes to buf, NUL-terminated
+ * when size > 0, and returns the length the full text needs (without the
+ * NUL); buf may be NULL when size is 0.  The text is scheme-less and parses
+ * back to the same sockaddr, except the unnamed address (len ==
+ * sizeof(sa_family_t), formatted as "") and a 108-byte path without NUL.
+ *
+ * Returns the length, or -EINVAL (NULL addr, NULL buf with size > 0, a
+ * length too short for the family, an AF_UNIX length over
+ * sizeof(struct sockaddr_un), or an address no text can name: a relative
+ * path starting with '@', an empty abstract name), -EAFNOSUPPORT (a family
+ * other than AF_UNIX, AF_INET, AF_INET6).
+ */
+int sockx_addr_format(const struct sockaddr *addr, socklen_t len,
+                      char *buf, size_t size);
+
+/* ------------------------------------------------------------------ */
+/* Handles                    (not implemented yet: -ENOSYS)           */
+/* ------------------------------------------------------------------ */
+
+/* One socket and what the library knows of it.  Opaque. */
+typedef struct sockx sockx;
+
+/* Flags of sockx_listen. */
+#define SOCKX_UNLINK_STALE    0x1u /* remove a stale socket file first */
+#define SOCKX_UNLINK_ON_CLOSE 0x2u /* remove the socket file on close */
+#define SOCKX_V6ONLY          0x4u /* IPV6_V6ONLY on an IPv6 listener */
+
+/*
+ * sockx_connect - connect to the address text within timeout_ms.
+ *
+ * A full unix backlog is retried until the deadline without spinning; TCP
+ * self-connects are refused; a datagram address gives a connected datagram
+ * socket.  On success *out owns a new handle.  Errors keep their causes:
+ * -ENOENT, -ECONNREFUSED, -EPROTOTYPE, -EACCES, -ETIMEDOUT, -EINVAL.
+ */
+int sockx_connect(sockx **out, const char *address, int timeout_ms);
+
+/*
+ * sockx_listen - bind (and listen, for stream/seqpacket) on address.
+ *
+ * backlog <= 0 means SOMAXCONN.  flags: SOCKX_UNLINK_STALE,
+ * SOCKX_UNLINK_ON_CLOSE, SOCKX_V6ONLY; others are -EINVAL.  mode (e.g.
+ * 0660) sets a unix socket file's permissions without a moment of wider
+ * ones; 0 keeps the kernel's default; non-zero on a non-path address is
+ * -EINVAL.  On success *out owns a new handle.
+ */
+int sockx_listen(sockx **out, const char *address, int backlog,
+                 unsigned flags, unsigned mode);
+
+/*
+ * sockx_accept - accept one connection on listener within timeout_ms.
+ *
+ * Resource exhaustion (-EMFILE, -ENFILE, -ENOBUFS, -ENOMEM) is returned at
+ * once; connections aborted before acceptance are skipped.  On success *out
+ * owns a new handle.
+ */
+int sockx_accept(sockx *listener, sockx **out, int timeout_ms);
+
+/*
+ * sockx_pair - a connected AF_UNIX socketpair of type SOCK_STREAM,
+ * SOCK_DGRAM or SOCK_SEQPACKET.  On success *a and *b own one end each.
+ */
+int sockx_pair(sockx **a, sockx **b, int type);
+
+/*
+ * sockx_adopt - take ownership of the socket fd.
+ *
+ * Sets O_NONBLOCK (on the open file description, so other copies of it see
+ * it too) and FD_CLOEXEC.  -ENOTSOCK for a non-socket.  On failure the
+ * caller still owns fd.
+ */
+int sockx_adopt(sockx **out, int fd);
+
+/* sockx_fd - borrow the descriptor; it stays owned by s.  -EINVAL if NULL. */
+int sockx_fd(const sockx *s);
+
+/*
+ * sockx_release - free the handle and return its descriptor, which the
+ * caller now owns.  sockx_release(NULL) is -EINVAL.
+ */
+int sockx_release(sockx *s);
+
+/* ------------------------------------------------------------------ */
+/* Timed I/O                  (not implemented yet: -ENOSYS)           */
+/* ------------------------------------------------------------------ */
+
+#define SOCKX_READABLE 1
+#define SOCKX_WRITABLE 2
+
+/*
+ * sockx_read - read at most len bytes (one message on datagram/seqpacket
+ * sockets) as soon as any arrive.  Returns the count, 0 at end of stream,
+ * -EMSGSIZE for a message longer than len (consumed), -ETIMEDOUT.
+ */
+ssize_t sockx_read(sockx *s, void *buf, size_t len, int timeout_ms);
+
+/*
+ * sockx_write - write at most len bytes (one message on datagram/seqpacket
+ * sockets) as soon as any can move.  Returns the count, -EPIPE when the
+ * peer is gone (never SIGPIPE), -ETIMEDOUT.
+ */
+ssize_t sockx_write(sockx *s, const void *buf, size_t len, int timeout_ms);
+
+/*
+ * sockx_read_full - read exactly len bytes under one deadline.  Returns len,
+ * or less only at end of stream.  On error or timeout returns the negative
+ * code; *done (if done is not NULL) always receives the bytes that moved.
+ */
+ssize_t sockx_read_full(sockx *s, void *buf, size_t len, size_t *done,
+                        int timeout_ms);
+
+/* sockx_write_full - write exactly len bytes under one deadline; as above. */
+ssize_t sockx_write_full(sockx *s, const void *buf, size_t len, size_t *done,
+                         int timeout_ms);
+
+/* sockx_sendto - send one datagram to the address to (NULL: connected). */
+ssize_t sockx_sendto(sockx *s, const void *buf, size_t len,
+                     const struct sockaddr *to, socklen_t tolen,
+                     int timeout_ms);
+
+/*
+ * sockx_recvfrom - receive one datagram; from and fromlen (both NULL or
+ * both set) receive the sender's address.
+ */
+ssize_t sockx_recvfrom(sockx *s, void *buf, size_t len,
+                       struct sockaddr_storage *from, socklen_t *fromlen,
+                       int timeout_ms);
+
+/*
+ * sockx_wait - wait until s is ready for some of events (SOCKX_READABLE |
+ * SOCKX_WRITABLE).  Returns the ready subset (non-zero) or -ETIMEDOUT.
+ */
+int sockx_wait(sockx *s, int events, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Many connects under one wait  (not implemented yet: -ENOSYS)        */
+/* ------------------------------------------------------------------ */
+
+#define SOCKX_CONNECT_STAGGER_MS 250
+
+/*
+ * sockx_connect_any - connect to the first of n stream addresses that
+ * answers (RFC 8305 style): addresses[0] starts at once, each next attempt
+ * when the previous failed or after SOCKX_CONNECT_STAGGER_MS; the first to
+ * complete wins, every other socket is closed.  If all fail, the error of
+ * addresses[0] (or -ETIMEDOUT).  Invalid addresses and n == 0 are -EINVAL
+ * before anything is sent.
+ */
+int sockx_connect_any(sockx **out, const char *const *addresses, size_t n,
+                      int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Descriptor passing         (not implemented yet: -ENOSYS)           */
+/* ------------------------------------------------------------------ */
+
+#define SOCKX_MAX_FDS 253 /* per message; more is -EINVAL */
+
+/*
+ * sockx_send_fds - send bytes of buf (len >= 1 on stream sockets) with the
+ * nfds descriptors of fds riding on the first byte.  May send fewer than
+ * len bytes; returns the count.  The fds are never sent twice; the caller
+ * keeps its own copies.
+ */
+ssize_t sockx_send_fds(sockx *s, const void *buf, size_t len,
+                       const int *fds, size_t nfds, int timeout_ms);
+
+/*
+ * sockx_recv_fds - receive bytes and descriptors.  *nfds is the capacity of
+ * fds on entry and the number received on return; received fds are
+ * close-on-exec and owned by the caller.  More fds than the capacity, or a
+ * truncation by the kernel, closes every fd that arrived and fails with
+ * -EMSGSIZE (the bytes of that call are dropped).
+ */
+ssize_t sockx_recv_fds(sockx *s, void *buf, size_t len,
+                       int *fds, size_t *nfds, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Credentials                (not implemented yet: -ENOSYS)           */
+/* ------------------------------------------------------------------ */
+
+struct sockx_cred {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+};
+
+/*
+ * sockx_peer_cred - the peer's credentials from SO_PEERCRED.  -EOPNOTSUPP
+ * on a non-unix socket, -ENOTCONN on a socket without a peer.
+ */
+int sockx_peer_cred(sockx *s, struct sockx_cred *cred);
+
+/*
+ * sockx_peer_pidfd - a new pidfd (close-on-exec, owned by the caller) of
+ * the peer process.  -ESRCH when it is gone, -EOPNOTSUPP where the system
+ * lacks SO_PEERPIDFD.
+ */
+int sockx_peer_pidfd(sockx *s);
+
+/* sockx_set_passcred - turn SO_PASSCRED on (on != 0) or off. */
+int sockx_set_passcred(sockx *s, int on);
+
+/*
+ * sockx_send_cred - send bytes with SCM_CREDENTIALS attached (cred NULL:
+ * the caller's own).  The kernel refuses false ones with -EPERM.
+ */
+ssize_t sockx_send_cred(sockx *s, const void *buf, size_t len,
+                        const struct sockx_cred *cred, int timeout_ms);
+
+/*
+ * sockx_recv_cred - receive bytes and the sender's credentials; cred gets
+ * pid -1, uid and gid (uid_t)-1 and (gid_t)-1 when none came.  Enable
+ * sockx_set_passcred on the receiver before the peer sends.
+ */
+ssize_t sockx_recv_cred(sockx *s, void *buf, size_t len,
+                        struct sockx_cred *cred, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Closing and local/peer addresses  (not implemented yet: -ENOSYS,    */
+/* except the NULL cases noted)                                        */
+/* ------------------------------------------------------------------ */
+
+/* sockx_shutdown - shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR. */
+int sockx_shutdown(sockx *s, int how);
+
+/* sockx_set_linger - SO_LINGER for seconds; seconds < 0 turns it off. */
+int sockx_set_linger(sockx *s, int seconds);
+
+/*
+ * sockx_close - orderly close; frees s and returns the close() result.
+ * sockx_close(NULL) is a no-op returning 0.
+ */
+int sockx_close(sockx *s);
+
+/*
+ * sockx_abort - SO_LINGER {1, 0} then close: TCP sends RST and discards
+ * unsent data.  sockx_abort(NULL) is a no-op returning 0.
+ */
+int sockx_abort(sockx *s);
+
+/*
+ * sockx_local_addr, sockx_peer_addr - the bound and the peer address.
+ * *len is an output only.  -ENAMETOOLONG for a socket bound or connected
+ * through a path longer than sun_path.
+ */
+int sockx_local_addr(const sockx *s, struct sockaddr_storage *addr,
+                     socklen_t *len);
+int sockx_peer_addr(const sockx *s, struct sockaddr_storage *addr,
+                    socklen_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SOCKX_H */
