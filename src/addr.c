@@ -450,31 +450,37 @@ put_zone(struct out *o, uint32_t scope)
 	put_uint(o, scope);
 }
 
+/*
+ * IPv4 and IPv6 as inet_ntop prints them, with the port.  The caller's
+ * sockaddr may be aligned only as struct sockaddr is: copy, never cast.
+ */
 static int
 format_inet(const struct sockaddr *sa, socklen_t len, struct out *o)
 {
-	const struct sockaddr_in *sin = (const struct sockaddr_in *)sa;
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)sa;
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
 	char host[INET6_ADDRSTRLEN];
 
 	if (sa->sa_family == AF_INET) {
-		if (len < sizeof(*sin))
+		if (len < sizeof(sin))
 			return -EINVAL;
-		inet_ntop(AF_INET, &sin->sin_addr, host, sizeof(host));
+		memcpy(&sin, sa, sizeof(sin));
+		inet_ntop(AF_INET, &sin.sin_addr, host, sizeof(host));
 		put_str(o, host);
 		put_str(o, ":");
-		put_uint(o, ntohs(sin->sin_port));
+		put_uint(o, ntohs(sin.sin_port));
 		return 0;
 	}
-	if (len < sizeof(*sin6))
+	if (len < sizeof(sin6))
 		return -EINVAL;
-	inet_ntop(AF_INET6, &sin6->sin6_addr, host, sizeof(host));
+	memcpy(&sin6, sa, sizeof(sin6));
+	inet_ntop(AF_INET6, &sin6.sin6_addr, host, sizeof(host));
 	put_str(o, "[");
 	put_str(o, host);
-	if (sin6->sin6_scope_id != 0)
-		put_zone(o, sin6->sin6_scope_id);
+	if (sin6.sin6_scope_id != 0)
+		put_zone(o, sin6.sin6_scope_id);
 	put_str(o, "]:");
-	put_uint(o, ntohs(sin6->sin6_port));
+	put_uint(o, ntohs(sin6.sin6_port));
 	return 0;
 }
 

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# abi-symbols.sh LIB MAPFILE - the ABI of the built library is exactly the
+# version script: SONAME libsockx.so.1; every defined dynamic symbol is a
+# sockx_* function at @@LIBSOCKX_1.0 and listed in MAPFILE, and every name
+# in MAPFILE is exported.  Also: the library imports no resolver, nothing
+# that prints, nothing that exits or aborts.
+set -eu
+lib=$1
+map=$2
+fail=0
+not_ok() { echo "not ok - $*"; fail=1; }
+
+echo "1..5"
+
+soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
+if [ "$soname" = "libsockx.so.1" ]; then
+  echo "ok - SONAME is $soname"
+else
+  not_ok "SONAME is '$soname', want libsockx.so.1"
+fi
+
+# nm -D lists the version node itself as an absolute symbol; skip it.
+defined=$(nm -D --defined-only "$lib" | awk '$2 != "A" { print $2, $3 }')
+bad=$(printf '%s\n' "$defined" |
+  grep -Ev '^T sockx_[a-z0-9_]+@@LIBSOCKX_1\.0$' || true)
+if [ -z "$bad" ]; then
+  echo "ok - every exported symbol is a sockx_* function @@LIBSOCKX_1.0"
+else
+  not_ok "unexpected exports:" $bad
+fi
+
+exported=$(printf '%s\n' "$defined" | sed 's/^T \(.*\)@@.*/\1/' | sort)
+listed=$(sed -n 's/^[[:space:]]*\(sockx_[a-z0-9_]*\);.*/\1/p' "$map" | sort)
+if [ "$exported" = "$listed" ]; then
+  echo "ok - exports equal the version script ($(echo "$listed" | wc -l) names)"
+else
+  not_ok "exports differ from $map:"
+  diff <(echo "$listed") <(echo "$exported") 2>/dev/null | sed 's/^/# /' || true
+fi
+
+abs=$(nm -D --defined-only "$lib" | awk '$2 == "A" { print $3 }')
+if [ "$abs" = "LIBSOCKX_1.0" ]; then
+  echo "ok - the only version node is LIBSOCKX_1.0"
+else
+  not_ok "version nodes: $abs"
+fi
+
+imports=$(nm -D --undefined-only "$lib" | awk '{ print $2 }' | sed 's/@.*//')
+banned=$(printf '%s\n' "$imports" | grep -Ex \
+  'getaddrinfo|gethostbyname.*|gethostbyaddr.*|getnameinfo|res_.*|__res_.*|(__)?(f|v|vf|d|vd)?printf(_chk)?|puts|fputs|fputc|putchar|perror|fwrite|syslog|vsyslog|abort|exit|_exit|err|errx|warn|warnx' ||
+  true)
+if [ -z "$banned" ]; then
+  echo "ok - imports no resolver, printing, exit or abort"
+else
+  not_ok "banned imports:" $banned
+fi
+exit $fail
