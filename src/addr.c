@@ -96,7 +96,7 @@ parse_ipv4(const char *s, size_t n, unsigned char out[4])
 			i++;
 		}
 		start = i;
-		while (i < n && is_digit(s[i]) && i - start < 3)
+		while (i < n && is_digit(s[i]))
 			i++;
 		if (parse_decimal(s + start, i - start, 255, &v) < 0)
 			return -EINVAL;

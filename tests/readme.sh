@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# readme.sh README DEMO INCDIR LIBDIR - the README stays true: its C example
+# compiles warning-free and runs; its demo command prints exactly the output
+# the README shows; the demo reports a bad address with exit status 1.
+# CC may name the compiler.
+set -u
+readme=$1 demo=$2 inc=$3 lib=$4
+cc=${CC:-cc}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+echo "1..3"
+
+sed -n '/^```c$/,/^```$/p' "$readme" | sed '1d;$d' >"$tmp/example.c"
+# shellcheck disable=SC2086
+if [ -s "$tmp/example.c" ] &&
+    $cc -std=c99 -pedantic-errors -Wall -Wextra -Werror -I"$inc" \
+      "$tmp/example.c" -L"$lib" -lsockx -o "$tmp/example" 2>"$tmp/log" &&
+    [ "$(LD_LIBRARY_PATH=$lib "$tmp/example")" = \
+      "[fe80::1%lo]:80 (type 1, 28 bytes)" ]; then
+  echo "ok - the README's C example compiles and runs"
+else
+  cat "$tmp/log"
+  echo "not ok - the README's C example"
+fi
+
+# The command line after "build/doc/examples/sockx-addr", and the block after.
+cmd=$(grep -m1 '^build/doc/examples/sockx-addr ' "$readme")
+want=$(CMD=$cmd awk '
+  $0 == ENVIRON["CMD"] { found = 1; next }
+  found && /^```/ { fences++; next }
+  found && fences == 2 { print }
+  fences == 3 { exit }' "$readme")
+got=$(eval "\"\$demo\" ${cmd#build/doc/examples/sockx-addr }" 2>&1)
+if [ -n "$cmd" ] && [ "$got" = "$want" ]; then
+  echo "ok - the README's demo prints what the README shows"
+else
+  echo "not ok - demo printed:"; printf '%s\n' "$got" | sed 's/^/# /'
+  printf '%s\n' "$want" | sed 's/^/# want: /'
+fi
+
+got=$("$demo" localhost:80 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && [ "$got" = "sockx-addr: localhost:80: Invalid argument" ]
+then
+  echo "ok - the demo reports a bad address with exit status 1"
+else
+  echo "not ok - bad address: status $rc, output '$got'"
+fi
