@@ -23,9 +23,11 @@
  *
  * Status of this release: the address functions (sockx_addr_parse,
  * sockx_addr_format) and sockx_version are complete.  Every other function
- * is declared with its final contract but not implemented yet: it returns
- * -ENOSYS (errno ENOSYS) after the checks noted at it, until its module
- * lands.  sockx(7) lists the status of each.
+ * is declared with its final contract but not implemented yet: until its
+ * module lands it returns -ENOSYS (errno ENOSYS), except for the NULL cases
+ * the contract already fixes: sockx_close(NULL) and sockx_abort(NULL) return
+ * 0, sockx_fd(NULL) and sockx_release(NULL) return -EINVAL.  sockx(7) lists
+ * the status of each.
  */
 #ifndef SOCKX_H
 #define SOCKX_H
