@@ -18,8 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -171,37 +173,49 @@ parse_port(const char *s, in_port_t *port)
 }
 
 /*
+ * The index of the interface called name, with the kernel's own errors
+ * (ENODEV for no such interface, EMFILE when no descriptor is free); the
+ * C library's if_nametoindex() turns the latter into ENOENT.
+ */
+static int
+interface_index(const char *name, size_t n, uint32_t *index)
+{
+	struct ifreq ifr;
+	int fd, r = 0;
+
+	if (n >= sizeof(ifr.ifr_name))
+		return -ENODEV;		/* longer than any interface name */
+	memset(&ifr, 0, sizeof(ifr));
+	memcpy(ifr.ifr_name, name, n);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCGIFINDEX, &ifr) < 0)
+		r = -errno;
+	close(fd);
+	if (r == 0)
+		*index = (uint32_t)ifr.ifr_ifindex;
+	return r;
+}
+
+/*
  * An IPv6 zone: a decimal interface index (1..2^32-1, no leading zero) or
  * the name of an existing interface (-ENODEV otherwise).
  */
 static int
 parse_zone(const char *s, size_t n, uint32_t *scope)
 {
-	char name[IF_NAMESIZE];
 	size_t i;
-	unsigned idx;
-	int r, saved;
 
 	if (n == 0)
 		return -EINVAL;
 	for (i = 0; i < n && is_digit(s[i]); i++)
 		;
-	if (i == n) {
-		if (parse_decimal(s, n, UINT32_MAX, scope) < 0 || *scope == 0)
-			return -EINVAL;
-		return 0;
-	}
-	if (n >= sizeof(name))
-		return -ENODEV;
-	memcpy(name, s, n);
-	name[n] = '\0';
-	saved = errno;
-	errno = 0;
-	idx = if_nametoindex(name);
-	r = idx != 0 ? 0 : errno != 0 ? -errno : -ENODEV;
-	errno = saved;
-	*scope = idx;
-	return r;
+	if (i < n)
+		return interface_index(s, n, scope);
+	if (parse_decimal(s, n, UINT32_MAX, scope) < 0 || *scope == 0)
+		return -EINVAL;
+	return 0;
 }
 
 /* "[v6]:port" or "[v6%zone]:port". */

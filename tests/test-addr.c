@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stddef.h>
@@ -15,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <sockx.h>
 
@@ -592,6 +595,35 @@ START_TEST(addr_zone_name_and_index_round_trip)
 }
 END_TEST
 
+/* A zone lookup with no descriptor free says so: -EMFILE, not -ENODEV. */
+START_TEST(addr_zone_lookup_reports_emfile)
+{
+	struct sockaddr_storage ss;
+	struct rlimit rl, low;
+	socklen_t len;
+	int fds[64], n = 0, fd;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	low = rl;
+	low.rlim_cur = 64;
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	while (n < 64 && (fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) >= 0)
+		fds[n++] = fd;
+	errno = 0;
+	ck_assert_int_eq(sockx_addr_parse("[fe80::1%lo]:1", &ss, &len, NULL),
+	    -EMFILE);
+	ck_assert_int_eq(errno, EMFILE);
+	/* Numeric zones need no descriptor. */
+	ck_assert_int_eq(sockx_addr_parse("[fe80::1%1]:1", &ss, &len, NULL),
+	    0);
+	while (n > 0)
+		close(fds[--n]);
+	ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	ck_assert_int_eq(sockx_addr_parse("[fe80::1%lo]:1", &ss, &len, NULL),
+	    0);
+}
+END_TEST
+
 /* A small deterministic generator (xorshift64*), seeded per test. */
 static uint64_t rng_state;
 
@@ -859,6 +891,7 @@ test_suite(void)
 	tcase_add_test(tc, addr_format_rejects_bad_input);
 	tcase_add_test(tc, addr_format_unix_edge_cases);
 	tcase_add_test(tc, addr_zone_name_and_index_round_trip);
+	tcase_add_test(tc, addr_zone_lookup_reports_emfile);
 	suite_add_tcase(s, tc);
 
 	tc = sx_tcase("properties", 120);
