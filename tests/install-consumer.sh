@@ -16,7 +16,7 @@ not_ok() { echo "not ok - $*"; fail=1; }
 
 echo "1..5"
 meson install -C "$build" --no-rebuild --destdir "$tmp/root" >"$tmp/log" 2>&1 ||
-  { cat "$tmp/log"; echo "Bail out! meson install failed"; exit 1; }
+  { sed 's/^/# /' "$tmp/log"; echo "Bail out! meson install failed"; exit 1; }
 echo "ok - meson install into DESTDIR"
 
 pc=$(find "$tmp/root" -name libsockx.pc)
@@ -29,7 +29,7 @@ if $cc -std=c99 -pedantic-errors -Wall -Wextra -Werror $cflags "$program" \
     $libs -o "$tmp/consumer" 2>"$tmp/log"; then
   echo "ok - built with: $cc $cflags $libs"
 else
-  cat "$tmp/log"
+  sed 's/^/# /' "$tmp/log"
   not_ok "consumer did not build"
 fi
 

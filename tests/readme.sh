@@ -20,7 +20,7 @@ if [ -s "$tmp/example.c" ] &&
       "[fe80::1%lo]:80 (type 1, 28 bytes)" ]; then
   echo "ok - the README's C example compiles and runs"
 else
-  cat "$tmp/log"
+  sed 's/^/# /' "$tmp/log"
   echo "not ok - the README's C example"
 fi
 
