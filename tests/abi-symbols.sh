@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# abi-symbols.sh LIB MAPFILE - the ABI of the built library is exactly the
-# version script: SONAME libsockx.so.1; every defined dynamic symbol is a
-# sockx_* function at @@LIBSOCKX_1.0 and listed in MAPFILE, and every name
-# in MAPFILE is exported.  Also: the library imports no resolver, nothing
-# that prints, nothing that exits or aborts.
+# abi-symbols.sh LIB MAPFILE BACKEND - the ABI of the built library is
+# exactly the version script: SONAME libsockx.so.1; every defined dynamic
+# symbol is a sockx_* function at @@LIBSOCKX_1.0 and listed in MAPFILE, and
+# every name in MAPFILE is exported.  Also: the library imports no
+# resolver, nothing that prints, nothing that exits or aborts; and it waits
+# with BACKEND (select or poll: the meson option wait_backend), never with
+# the other.
 set -eu
 lib=$1
 map=$2
+backend=$3
 fail=0
 not_ok() { echo "not ok - $*"; fail=1; }
 
-echo "1..5"
+echo "1..6"
 
 soname=$(readelf -d "$lib" | sed -n 's/.*(SONAME).*\[\(.*\)\]/\1/p')
 if [ "$soname" = "libsockx.so.1" ]; then
@@ -54,5 +57,13 @@ if [ -z "$banned" ]; then
   echo "ok - imports no resolver, printing, exit or abort"
 else
   not_ok "banned imports:" $banned
+fi
+other=select
+[ "$backend" = select ] && other=poll
+if printf '%s\n' "$imports" | grep -qx "$backend" &&
+    ! printf '%s\n' "$imports" | grep -qx "$other"; then
+  echo "ok - waits with $backend(), as wait_backend says"
+else
+  not_ok "wait_backend=$backend, but the library imports:" $imports
 fi
 exit $fail
