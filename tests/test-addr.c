@@ -750,33 +750,25 @@ START_TEST(addr_round_trip_property_holds)
 }
 END_TEST
 
+/*
+ * Parses host as the host of an address of family (with a port added, and
+ * brackets for IPv6) and copies the host's bytes to out.
+ */
 static int
-parse_host6(const char *host, unsigned char out[16])
+parse_host(int family, const char *host, unsigned char out[16])
 {
 	struct sockaddr_storage ss;
 	char text[128];
 	socklen_t len;
 	int r;
 
-	snprintf(text, sizeof(text), "[%s]:1", host);
+	snprintf(text, sizeof(text), family == AF_INET6 ? "[%s]:1" : "%s:1",
+	    host);
 	r = sockx_addr_parse(text, &ss, &len, NULL);
-	if (r == 0)
+	if (r == 0 && family == AF_INET6)
 		memcpy(out, ((struct sockaddr_in6 *)&ss)->sin6_addr.s6_addr,
 		    16);
-	return r;
-}
-
-static int
-parse_host4(const char *host, unsigned char out[4])
-{
-	struct sockaddr_storage ss;
-	char text[128];
-	socklen_t len;
-	int r;
-
-	snprintf(text, sizeof(text), "%s:1", host);
-	r = sockx_addr_parse(text, &ss, &len, NULL);
-	if (r == 0)
+	else if (r == 0)
 		memcpy(out, &((struct sockaddr_in *)&ss)->sin_addr, 4);
 	return r;
 }
@@ -785,23 +777,23 @@ parse_host4(const char *host, unsigned char out[4])
 static void
 agree_with_inet_pton(const char *host)
 {
+	static const int families[] = { AF_INET6, AF_INET };
 	unsigned char ours[16], theirs[16];
+	size_t i;
 	int r, want;
 
-	want = inet_pton(AF_INET6, host, theirs);
-	r = parse_host6(host, ours);
-	ck_assert_msg((r == 0) == (want == 1),
-	    "IPv6 \"%s\": sockx %d, inet_pton %d", host, r, want);
-	if (want == 1)
-		ck_assert_mem_eq(ours, theirs, 16);
-	if (host[0] == '.')
-		return;		/* scheme-less, that is a unix path */
-	want = inet_pton(AF_INET, host, theirs);
-	r = parse_host4(host, ours);
-	ck_assert_msg((r == 0) == (want == 1),
-	    "IPv4 \"%s\": sockx %d, inet_pton %d", host, r, want);
-	if (want == 1)
-		ck_assert_mem_eq(ours, theirs, 4);
+	for (i = 0; i < sizeof(families) / sizeof(families[0]); i++) {
+		if (families[i] == AF_INET && host[0] == '.')
+			continue;	/* scheme-less, that is a unix path */
+		want = inet_pton(families[i], host, theirs);
+		r = parse_host(families[i], host, ours);
+		ck_assert_msg((r == 0) == (want == 1),
+		    "family %d \"%s\": sockx %d, inet_pton %d", families[i],
+		    host, r, want);
+		if (want == 1)
+			ck_assert_mem_eq(ours, theirs,
+			    families[i] == AF_INET6 ? 16 : 4);
+	}
 }
 
 #define ORACLE_ROUNDS 60000
