@@ -9,14 +9,20 @@
  * sockaddr.  The IPv4 and IPv6 parsers are our own rather than inet_pton so
  * that the accepted syntax is the same on every C library; the tests hold
  * the IPv6 one to glibc's inet_pton.
+ *
+ * It also resolves address text for connect and listen (sx_addr_open),
+ * where a path longer than sun_path is reached through its directory.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -300,9 +306,13 @@ parse_abstract(const char *s, struct sockaddr_un *sun, socklen_t *len)
 	return 0;
 }
 
-/* A unix address: "@name", "@" or a non-empty path taken verbatim. */
+/*
+ * A unix address: "@name", "@" or a non-empty path taken verbatim.  *path
+ * is set to the text of a path (also when it is too long), else NULL.
+ */
 static int
-parse_unix(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+parse_unix(const char *s, struct sockaddr_storage *ss, socklen_t *len,
+    const char **path)
 {
 	struct sockaddr_un *sun = (struct sockaddr_un *)ss;
 	size_t n;
@@ -312,6 +322,7 @@ parse_unix(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	n = strlen(s);
 	if (n == 0)
 		return -EINVAL;
+	*path = s;
 	if (n > SUN_NAME_MAX)
 		return -ENAMETOOLONG;
 	memcpy(sun->sun_path, s, n + 1);
@@ -322,21 +333,23 @@ parse_unix(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 
 static int
 parse_text(const char *text, struct sockaddr_storage *ss, socklen_t *len,
-    int *type)
+    int *type, const char **path)
 {
 	size_t i, n;
 
+	*path = NULL;
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		n = strlen(schemes[i].prefix);
 		if (strncmp(text, schemes[i].prefix, n) != 0)
 			continue;
 		*type = schemes[i].type;
-		return schemes[i].is_unix ? parse_unix(text + n, ss, len) :
+		return schemes[i].is_unix ?
+		    parse_unix(text + n, ss, len, path) :
 		    parse_ip(text + n, ss, len);
 	}
 	*type = SOCK_STREAM;
 	if (text[0] == '/' || text[0] == '.' || text[0] == '@')
-		return parse_unix(text, ss, len);
+		return parse_unix(text, ss, len, path);
 	return parse_ip(text, ss, len);
 }
 
@@ -345,13 +358,14 @@ sockx_addr_parse(const char *text, struct sockaddr_storage *addr,
     socklen_t *len, int *type)
 {
 	struct sockaddr_storage ss;
+	const char *path;
 	socklen_t sl;
 	int r, t;
 
 	if (text == NULL || addr == NULL || len == NULL)
 		return sx_ret(-EINVAL);
 	memset(&ss, 0, sizeof(ss));
-	r = parse_text(text, &ss, &sl, &t);
+	r = parse_text(text, &ss, &sl, &t, &path);
 	if (r < 0)
 		return sx_ret(r);
 	memcpy(addr, &ss, sizeof(ss));
@@ -359,6 +373,79 @@ sockx_addr_parse(const char *text, struct sockaddr_storage *addr,
 	if (type != NULL)
 		*type = t;
 	return 0;
+}
+
+int
+sx_path_split(const char *path, char dir[PATH_MAX], const char **base)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL) {
+		*base = path;
+		n = 1;
+		path = ".";
+	} else {
+		*base = slash + 1;
+		n = slash == path ? 1 : (size_t)(slash - path);
+	}
+	if (n >= PATH_MAX)
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n);
+	dir[n] = '\0';
+	return **base == '\0' ? -EINVAL : 0;
+}
+
+/*
+ * A path longer than sun_path, on Linux: open its directory (O_PATH, so
+ * only search permission is needed, as for the path itself) and name the
+ * socket /proc/self/fd/<dirfd>/<basename>, which the kernel resolves
+ * like the full path.  A basename too long even for that is -ENAMETOOLONG.
+ */
+static int
+open_long_path(struct sx_addr *a)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&a->ss;
+	const char *base;
+	char dir[PATH_MAX];
+	int r;
+
+	r = sx_path_split(a->path, dir, &base);
+	if (r < 0)
+		return r;
+	a->dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (a->dirfd < 0)
+		return -errno;
+	r = snprintf(sun->sun_path, SUN_PATH_SIZE, "/proc/self/fd/%d/%s",
+	    a->dirfd, base);
+	if (r < 0 || (size_t)r > SUN_NAME_MAX) {
+		sx_addr_close(a);
+		return -ENAMETOOLONG;
+	}
+	sun->sun_family = AF_UNIX;
+	a->len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + r + 1);
+	return 0;
+}
+
+int
+sx_addr_open(struct sx_addr *a, const char *text)
+{
+	int r;
+
+	memset(&a->ss, 0, sizeof(a->ss));
+	a->dirfd = -1;
+	r = parse_text(text, &a->ss, &a->len, &a->type, &a->path);
+	if (r == -ENAMETOOLONG && a->path != NULL)
+		r = open_long_path(a);
+	return r;
+}
+
+void
+sx_addr_close(struct sx_addr *a)
+{
+	if (a->dirfd >= 0)
+		close(a->dirfd);
+	a->dirfd = -1;
 }
 
 /* snprintf-style output: counts every byte, stores what fits. */

@@ -78,3 +78,54 @@ sx_wait(struct sx_waitfd *w, size_t n, const struct sx_deadline *dl)
 			return -ETIMEDOUT;
 	}
 }
+
+/*
+ * Sleep *step_ns, or until the deadline if that is sooner, resuming after
+ * signals; then double *step_ns up to SX_BACKOFF_MAX_NS.  The sleep is on
+ * a high-resolution timer, so a retry at the deadline happens at it.
+ */
+void
+sx_backoff(const struct sx_deadline *dl, int64_t *step_ns)
+{
+	struct timespec ts;
+	int64_t end;
+
+	end = sx_now_ns();
+	end = dl->end_ns - end < *step_ns ? dl->end_ns : end + *step_ns;
+	ts.tv_sec = (time_t)(end / 1000000000);
+	ts.tv_nsec = (long)(end % 1000000000);
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	    EINTR)
+		;
+	if (*step_ns < SX_BACKOFF_MAX_NS)
+		*step_ns *= 2;
+}
+
+/*
+ * Wait for a system call on fd that just failed with EAGAIN.  Normally
+ * the one wait; but when the call failed again right after a wait that
+ * reported fd ready (readiness that the kernel cannot signal: a full unix
+ * datagram receiver reached by address, or another thread that took the
+ * data), sleep a backoff step instead, so no pattern of events can make
+ * a call spin.
+ */
+int
+sx_wait_retry(struct sx_retry *rt, int fd, int events,
+    const struct sx_deadline *dl)
+{
+	struct sx_waitfd w = { .fd = fd, .events = events };
+	int r;
+
+	if (rt->was_ready) {
+		if (sx_deadline_expired(dl))
+			return -ETIMEDOUT;
+		sx_backoff(dl, &rt->step_ns);
+		rt->was_ready = 0;
+		return 0;
+	}
+	r = sx_wait(&w, 1, dl);
+	if (r < 0)
+		return r;
+	rt->was_ready = 1;
+	return 0;
+}

@@ -1,14 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * internal.h - what the modules of libsockx share and never export: the
- * export mark, the one errno-setting exit, the deadline and the one wait
- * primitive.  struct sockx will be defined here, and only here.
+ * export mark, the one errno-setting exit, struct sockx, address
+ * resolution for connect and listen, the deadline and the one wait
+ * primitive.
  */
 #ifndef SOCKX_INTERNAL_H
 #define SOCKX_INTERNAL_H
 
 #include <errno.h>
+#include <limits.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "sockx.h"
@@ -37,6 +40,54 @@ sx_sret(ssize_t r)
 	return r;
 }
 
+/*
+ * One socket.  fd is O_NONBLOCK and FD_CLOEXEC from birth to close, and
+ * owned by the handle alone.  family and type are fixed at creation and
+ * spare a getsockopt() on every call that depends on them.
+ */
+struct sockx {
+	int fd;
+	int family;		/* AF_UNIX, AF_INET, AF_INET6, ... */
+	int type;		/* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	unsigned flags;		/* SX_* below */
+	char *unlink_path;	/* SOCKX_UNLINK_ON_CLOSE: the file to remove */
+	dev_t dev;		/* ... if it is still this one */
+	ino_t ino;
+};
+
+/*
+ * Bound or connected through a path longer than sun_path: the kernel's
+ * name for it is a /proc/self/fd/N alias, so the addresses are not
+ * reported (-ENAMETOOLONG).
+ */
+#define SX_LONG_PATH	0x1u
+
+/* handle.c: a handle for fd (which it then owns), or NULL without memory. */
+sockx *sx_handle_new(int fd, int family, int type);
+/* handle.c: unlink the file of SOCKX_UNLINK_ON_CLOSE if it is still ours. */
+void sx_unlink_if_ours(const char *path, dev_t dev, ino_t ino);
+
+/*
+ * addr.c: an address ready for connect(2) or bind(2).  A filesystem path
+ * longer than sun_path is reached through an O_PATH descriptor of its
+ * directory (dirfd) and the name /proc/self/fd/<dirfd>/<basename>.
+ */
+struct sx_addr {
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int type;
+	const char *path;	/* a filesystem path: its text; else NULL */
+	int dirfd;		/* a long path's directory; else -1 */
+};
+
+int sx_addr_open(struct sx_addr *a, const char *text);
+void sx_addr_close(struct sx_addr *a);
+/*
+ * Split a path into its directory (".", "/" or the text before the last
+ * slash) and its non-empty basename (-EINVAL when empty).
+ */
+int sx_path_split(const char *path, char dir[PATH_MAX], const char **base);
+
 /* deadline.c: one CLOCK_MONOTONIC deadline per call. */
 struct sx_deadline {
 	int64_t end_ns;		/* INT64_MAX: no deadline */
@@ -46,6 +97,17 @@ int64_t sx_now_ns(void);
 int sx_deadline_start(struct sx_deadline *dl, int timeout_ms);
 int sx_deadline_expired(const struct sx_deadline *dl);
 int64_t sx_deadline_left_ns(const struct sx_deadline *dl);
+
+/*
+ * Where no readiness event exists (a full unix backlog, a full unix
+ * datagram receiver reached by address), a call retries after a sleep that
+ * starts at SX_BACKOFF_MIN_NS and doubles up to SX_BACKOFF_MAX_NS: a few
+ * hundred wake-ups a second at most, each ending no later than the
+ * deadline.
+ */
+#define SX_BACKOFF_MIN_NS	1000000
+#define SX_BACKOFF_MAX_NS	8000000
+void sx_backoff(const struct sx_deadline *dl, int64_t *step_ns);
 
 /* The one wait primitive (backend by build option wait_backend). */
 struct sx_waitfd {
@@ -63,5 +125,17 @@ struct sx_waitfd {
 int sx_wait(struct sx_waitfd *w, size_t n, const struct sx_deadline *dl);
 int sx_wait_once(struct sx_waitfd *w, size_t n, const struct sx_deadline *dl);
 extern const char sx_wait_backend[];
+
+/*
+ * deadline.c: the wait of a retry loop after EAGAIN (see sx_wait_retry);
+ * start each loop with SX_RETRY_INIT.
+ */
+struct sx_retry {
+	int was_ready;		/* the last wait reported ready */
+	int64_t step_ns;	/* the next backoff sleep */
+};
+#define SX_RETRY_INIT { 0, SX_BACKOFF_MIN_NS }
+int sx_wait_retry(struct sx_retry *rt, int fd, int events,
+    const struct sx_deadline *dl);
 
 #endif /* SOCKX_INTERNAL_H */

@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * sxtest.h - small helpers the Check programs share: clocks (wall and
+ * this thread's CPU), unique abstract names and private temporary
+ * directories, a descriptor moved above a given number, and a unix
+ * listener whose backlog is full.  Each helper fails the test (ck_assert)
+ * rather than return an error.
+ */
+#ifndef SOCKX_TEST_SXTEST_H
+#define SOCKX_TEST_SXTEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sockx.h>
+
+#include "harness.h"
+
+/* CLOCK_MONOTONIC in seconds. */
+static inline double
+sxt_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) used by the calling thread so far. */
+static inline double
+sxt_thread_cpu(void)
+{
+	struct rusage ru;
+
+	ck_assert_int_eq(getrusage(RUSAGE_THREAD, &ru), 0);
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* "@sockx-test-<pid>-<tag>-<n>": unique per process, call and tag. */
+static inline const char *
+sxt_abstract(char *buf, size_t size, const char *tag)
+{
+	static unsigned n;
+
+	snprintf(buf, size, "@sockx-test-%ld-%s-%u", (long)getpid(), tag,
+	    n++);
+	return buf;
+}
+
+/* A fresh private directory under /tmp (or $TMPDIR); remove it after. */
+static inline const char *
+sxt_tmpdir(char *buf, size_t size)
+{
+	const char *t = getenv("TMPDIR");
+
+	snprintf(buf, size, "%s/sockx-test-XXXXXX", t != NULL ? t : "/tmp");
+	ck_assert_ptr_nonnull(mkdtemp(buf));
+	return buf;
+}
+
+/* Move fd to the lowest free number >= min; returns the new number. */
+static inline int
+sxt_fd_above(int fd, int min)
+{
+	int nfd = fcntl(fd, F_DUPFD_CLOEXEC, min);
+
+	ck_assert_int_ge(nfd, min);
+	close(fd);
+	return nfd;
+}
+
+/*
+ * Fill the backlog of the stream listener at address: connect plain
+ * non-blocking clients until the kernel answers EAGAIN.  Their
+ * descriptors go to fds (room for max); returns how many.
+ */
+static inline int
+sxt_fill_backlog(const char *address, int *fds, int max)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int n, type;
+
+	ck_assert_int_eq(sockx_addr_parse(address, &ss, &len, &type), 0);
+	for (n = 0; n < max; n++) {
+		fds[n] = socket(ss.ss_family,
+		    SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		ck_assert_int_ge(fds[n], 0);
+		if (connect(fds[n], (struct sockaddr *)&ss, len) < 0) {
+			ck_assert_int_eq(errno, EAGAIN);
+			close(fds[n]);
+			return n;
+		}
+	}
+	ck_abort_msg("backlog of %s not full after %d clients", address, max);
+	return n;
+}
+
+static inline void
+sxt_close_all(int *fds, int n)
+{
+	while (n > 0)
+		close(fds[--n]);
+}
+
+#endif
