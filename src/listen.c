@@ -79,9 +79,11 @@ bind_addr(int fd, const struct sx_addr *a, unsigned flags)
 
 	if (bind(fd, sa, a->len) == 0)
 		return 0;
-	if (errno != EADDRINUSE || !(flags & SOCKX_UNLINK_STALE) ||
-	    a->path == NULL || !is_stale(a))
+	if (errno != EADDRINUSE)
 		return -errno;
+	/* The probe sets errno; whatever it saw, the path is in use. */
+	if (!(flags & SOCKX_UNLINK_STALE) || a->path == NULL || !is_stale(a))
+		return -EADDRINUSE;
 	if (unlink(a->path) < 0 && errno != ENOENT)
 		return -EADDRINUSE;
 	return bind(fd, sa, a->len) == 0 ? 0 : -errno;
@@ -105,14 +107,12 @@ prepare(int fd, const struct sx_addr *a, unsigned flags, unsigned mode)
 }
 
 /*
- * The bound file: remember it, and widen its mode to exactly mode where
- * the umask narrowed it (never wider than mode at any moment).
+ * Widen the bound file's mode to exactly mode where the umask narrowed it
+ * (it was never wider than mode at any moment).
  */
 static int
-finish_file(const struct sx_addr *a, unsigned mode, struct stat *st)
+widen_mode(const struct sx_addr *a, unsigned mode, const struct stat *st)
 {
-	if (lstat(a->path, st) < 0)
-		return -errno;
 	if (mode != 0 && (st->st_mode & 07777) != mode &&
 	    fchmodat(AT_FDCWD, a->path, mode, AT_SYMLINK_NOFOLLOW) < 0)
 		return -errno;
@@ -167,10 +167,15 @@ sockx_listen(sockx **out, const char *address, int backlog, unsigned flags,
 	if (r < 0)
 		goto fail;
 	if (a.path != NULL) {
-		r = finish_file(&a, mode, &st);
+		/* The file is ours from here: remember which one it is. */
+		if (lstat(a.path, &st) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		bound = 1;
+		r = widen_mode(&a, mode, &st);
 		if (r < 0)
 			goto fail;
-		bound = 1;
 	}
 	if (a.type != SOCK_DGRAM &&
 	    listen(fd, backlog <= 0 ? SOMAXCONN : backlog) < 0) {
@@ -236,7 +241,7 @@ is_skippable(int err)
 SX_EXPORT int
 sockx_accept(sockx *listener, sockx **out, int timeout_ms)
 {
-	struct sx_waitfd w;
+	struct sx_retry rt = SX_RETRY_INIT;
 	struct sx_deadline dl;
 	int fd, r;
 	sockx *s;
@@ -246,8 +251,6 @@ sockx_accept(sockx *listener, sockx **out, int timeout_ms)
 	r = sx_deadline_start(&dl, timeout_ms);
 	if (r < 0)
 		return sx_ret(r);
-	w.fd = listener->fd;
-	w.events = SOCKX_READABLE;
 	for (;;) {
 		fd = accept4(listener->fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -257,7 +260,7 @@ sockx_accept(sockx *listener, sockx **out, int timeout_ms)
 			continue;
 		if (errno != EAGAIN)
 			return sx_ret(-errno);
-		r = sx_wait(&w, 1, &dl);
+		r = sx_wait_retry(&rt, listener->fd, SOCKX_READABLE, &dl);
 		if (r < 0)
 			return sx_ret(r);
 	}
