@@ -75,8 +75,17 @@ recv_once(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 		close_passed_fds(&m);
 	if (m.msg_flags & MSG_TRUNC)
 		return -EMSGSIZE;
-	if (fromlen != NULL)
+	if (from != NULL) {
+		/*
+		 * An unbound unix sender has no name: report the unnamed
+		 * address, as getpeername() does, not an empty one.
+		 */
+		if (m.msg_namelen == 0) {
+			from->ss_family = (sa_family_t)s->family;
+			m.msg_namelen = sizeof(sa_family_t);
+		}
 		*fromlen = m.msg_namelen;
+	}
 	return n;
 }
 
