@@ -45,6 +45,22 @@ sx_deadline_left_ns(const struct sx_deadline *dl)
 	return now >= dl->end_ns ? 0 : dl->end_ns - now;
 }
 
+/*
+ * The timeout for one select() or poll(): the time left, less 0.1%.
+ * Linux lets those calls sleep up to 0.1% of their timeout past it (timer
+ * slack); a wait that ends that much early is simply repeated with the
+ * few microseconds or milliseconds still left, whose slack is tiny, so a
+ * long timeout ends within about 0.1 ms of its deadline instead of 1 ms
+ * late per second asked.
+ */
+int64_t
+sx_deadline_wait_ns(const struct sx_deadline *dl)
+{
+	int64_t left = sx_deadline_left_ns(dl);
+
+	return left == INT64_MAX ? left : left - left / 1000;
+}
+
 int
 sx_deadline_expired(const struct sx_deadline *dl)
 {

@@ -97,6 +97,7 @@ int64_t sx_now_ns(void);
 int sx_deadline_start(struct sx_deadline *dl, int timeout_ms);
 int sx_deadline_expired(const struct sx_deadline *dl);
 int64_t sx_deadline_left_ns(const struct sx_deadline *dl);
+int64_t sx_deadline_wait_ns(const struct sx_deadline *dl);
 
 /*
  * Where no readiness event exists (a full unix backlog, a full unix

@@ -47,7 +47,7 @@ poll_once(struct sx_waitfd *w, size_t n, struct pollfd *p,
 			p[i].events |= POLLOUT;
 		p[i].revents = 0;
 	}
-	r = poll(p, n, to_ms(sx_deadline_left_ns(dl)));
+	r = poll(p, n, to_ms(sx_deadline_wait_ns(dl)));
 	if (r < 0)
 		return -errno;
 	for (i = 0; i < n && r > 0; i++) {

@@ -66,7 +66,7 @@ select_once(struct sx_waitfd *w, size_t n, word *rd, word *wr,
 		if (w[i].events & SOCKX_WRITABLE)
 			set_bit(wr, w[i].fd);
 	}
-	tvp = to_timeval(sx_deadline_left_ns(dl), &tv);
+	tvp = to_timeval(sx_deadline_wait_ns(dl), &tv);
 	r = select(maxfd + 1, (fd_set *)(void *)rd, (fd_set *)(void *)wr,
 	    NULL, tvp);
 	if (r < 0)
