@@ -21,13 +21,12 @@
  *  - No global mutable state: different handles may be used from different
  *    threads freely.
  *
- * Status of this release: the address functions (sockx_addr_parse,
- * sockx_addr_format) and sockx_version are complete.  Every other function
- * is declared with its final contract but not implemented yet: until its
- * module lands it returns -ENOSYS (errno ENOSYS), except for the NULL cases
- * the contract already fixes: sockx_close(NULL) and sockx_abort(NULL) return
- * 0, sockx_fd(NULL) and sockx_release(NULL) return -EINVAL.  sockx(7) lists
- * the status of each.
+ * Status of this release: addresses, handles, timed I/O and closing are
+ * complete.  Descriptor passing (sockx_send_fds, sockx_recv_fds),
+ * credentials (sockx_peer_cred, sockx_peer_pidfd, sockx_set_passcred,
+ * sockx_send_cred, sockx_recv_cred) and sockx_connect_any are declared
+ * with their final contract but return -ENOSYS (errno ENOSYS) until their
+ * modules land.  sockx(7) lists the status of each.
  */
 #ifndef SOCKX_H
 #define SOCKX_H
@@ -104,7 +103,7 @@ int sockx_addr_format(const struct sockaddr *addr, socklen_t len,
                       char *buf, size_t size);
 
 /* ------------------------------------------------------------------ */
-/* Handles                    (not implemented yet: -ENOSYS)           */
+/* Handles                                                             */
 /* ------------------------------------------------------------------ */
 
 /* One socket and what the library knows of it.  Opaque. */
@@ -118,10 +117,13 @@ typedef struct sockx sockx;
 /*
  * sockx_connect - connect to the address text within timeout_ms.
  *
- * A full unix backlog is retried until the deadline without spinning; TCP
- * self-connects are refused; a datagram address gives a connected datagram
- * socket.  On success *out owns a new handle.  Errors keep their causes:
- * -ENOENT, -ECONNREFUSED, -EPROTOTYPE, -EACCES, -ETIMEDOUT, -EINVAL.
+ * A full unix backlog is retried until the deadline without spinning (a
+ * backoff sleep of at most 8 ms between tries); TCP self-connects are
+ * refused; a datagram address gives a connected datagram socket; port 0
+ * and "@" are -EINVAL.  Unix paths longer than sun_path work (through
+ * /proc/self/fd), but their local and peer addresses are -ENAMETOOLONG.
+ * On success *out owns a new handle.  Errors keep their causes: -ENOENT,
+ * -ECONNREFUSED, -EPROTOTYPE, -EACCES, -ETIMEDOUT, -EINVAL.
  */
 int sockx_connect(sockx **out, const char *address, int timeout_ms);
 
@@ -129,10 +131,14 @@ int sockx_connect(sockx **out, const char *address, int timeout_ms);
  * sockx_listen - bind (and listen, for stream/seqpacket) on address.
  *
  * backlog <= 0 means SOMAXCONN.  flags: SOCKX_UNLINK_STALE,
- * SOCKX_UNLINK_ON_CLOSE, SOCKX_V6ONLY; others are -EINVAL.  mode (e.g.
- * 0660) sets a unix socket file's permissions without a moment of wider
- * ones; 0 keeps the kernel's default; non-zero on a non-path address is
- * -EINVAL.  On success *out owns a new handle.
+ * SOCKX_UNLINK_ON_CLOSE, SOCKX_V6ONLY; others are -EINVAL; a flag that
+ * does not apply to the address is ignored.  SOCKX_UNLINK_STALE locks the
+ * socket's directory (flock) against other libsockx processes while it
+ * binds.  mode (e.g. 0660, bits within 0777) sets a unix socket file's
+ * permissions without a moment of wider ones and without touching the
+ * umask; 0 keeps the kernel's default; non-zero on a non-path address is
+ * -EINVAL.  TCP listeners set SO_REUSEADDR.  On success *out owns a new
+ * handle.
  */
 int sockx_listen(sockx **out, const char *address, int backlog,
                  unsigned flags, unsigned mode);
@@ -171,7 +177,7 @@ int sockx_fd(const sockx *s);
 int sockx_release(sockx *s);
 
 /* ------------------------------------------------------------------ */
-/* Timed I/O                  (not implemented yet: -ENOSYS)           */
+/* Timed I/O                                                           */
 /* ------------------------------------------------------------------ */
 
 #define SOCKX_READABLE 1
@@ -179,15 +185,18 @@ int sockx_release(sockx *s);
 
 /*
  * sockx_read - read at most len bytes (one message on datagram/seqpacket
- * sockets) as soon as any arrive.  Returns the count, 0 at end of stream,
- * -EMSGSIZE for a message longer than len (consumed), -ETIMEDOUT.
+ * sockets) as soon as any arrive.  Returns the count, 0 at end of stream
+ * (and at once for len 0 on a stream socket), -EMSGSIZE for a message
+ * longer than len (consumed), -ETIMEDOUT.  Descriptors a peer attached to
+ * the data are closed.
  */
 ssize_t sockx_read(sockx *s, void *buf, size_t len, int timeout_ms);
 
 /*
  * sockx_write - write at most len bytes (one message on datagram/seqpacket
- * sockets) as soon as any can move.  Returns the count, -EPIPE when the
- * peer is gone (never SIGPIPE), -ETIMEDOUT.
+ * sockets) as soon as any can move.  Returns the count (0 at once for len 0
+ * on a stream socket), -EPIPE when the peer is gone (never SIGPIPE),
+ * -ETIMEDOUT.
  */
 ssize_t sockx_write(sockx *s, const void *buf, size_t len, int timeout_ms);
 
@@ -203,7 +212,11 @@ ssize_t sockx_read_full(sockx *s, void *buf, size_t len, size_t *done,
 ssize_t sockx_write_full(sockx *s, const void *buf, size_t len, size_t *done,
                          int timeout_ms);
 
-/* sockx_sendto - send one datagram to the address to (NULL: connected). */
+/*
+ * sockx_sendto - send one datagram to the address to (NULL, with tolen 0:
+ * the connected peer).  A full unix datagram receiver, which poll cannot
+ * report, is retried with a backoff sleep until the deadline.
+ */
 ssize_t sockx_sendto(sockx *s, const void *buf, size_t len,
                      const struct sockaddr *to, socklen_t tolen,
                      int timeout_ms);
@@ -306,25 +319,39 @@ ssize_t sockx_recv_cred(sockx *s, void *buf, size_t len,
                         struct sockx_cred *cred, int timeout_ms);
 
 /* ------------------------------------------------------------------ */
-/* Closing and local/peer addresses  (not implemented yet: -ENOSYS,    */
-/* except the NULL cases noted)                                        */
+/* Closing and local/peer addresses                                   */
 /* ------------------------------------------------------------------ */
 
 /* sockx_shutdown - shutdown(2) with SHUT_RD, SHUT_WR or SHUT_RDWR. */
 int sockx_shutdown(sockx *s, int how);
 
-/* sockx_set_linger - SO_LINGER for seconds; seconds < 0 turns it off. */
+/*
+ * sockx_set_linger - SO_LINGER for seconds; seconds < 0 turns it off (the
+ * kernel default: close returns at once and the kernel sends what is
+ * queued in the background).
+ *
+ * Per socket type: on TCP a positive linger makes sockx_close wait up to
+ * that many seconds for unsent data to be acknowledged (even though the
+ * descriptor is non-blocking), and 0 makes close send RST like
+ * sockx_abort.  On AF_UNIX sockets and UDP the option is accepted and has
+ * no effect: close never waits and no RST exists.
+ */
 int sockx_set_linger(sockx *s, int seconds);
 
 /*
- * sockx_close - orderly close; frees s and returns the close() result.
- * sockx_close(NULL) is a no-op returning 0.
+ * sockx_close - orderly close; frees s and returns the close() result (the
+ * descriptor is closed and the handle freed whatever it is; a signal that
+ * cut a linger short is -EINPROGRESS).  A listener made with
+ * SOCKX_UNLINK_ON_CLOSE first removes its socket file, if the file is
+ * still the one it bound.  sockx_close(NULL) is a no-op returning 0.
  */
 int sockx_close(sockx *s);
 
 /*
- * sockx_abort - SO_LINGER {1, 0} then close: TCP sends RST and discards
- * unsent data.  sockx_abort(NULL) is a no-op returning 0.
+ * sockx_abort - SO_LINGER {1, 0} then close: on TCP the peer gets RST
+ * (ECONNRESET) and unsent data is discarded.  On AF_UNIX there is no RST:
+ * the peer sees end of stream, as after sockx_close.  Otherwise as
+ * sockx_close.  sockx_abort(NULL) is a no-op returning 0.
  */
 int sockx_abort(sockx *s);
 
