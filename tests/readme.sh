@@ -1,15 +1,26 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# readme.sh README DEMO INCDIR LIBDIR - the README stays true: its C example
-# compiles warning-free and runs; its demo command prints exactly the output
-# the README shows; the demo reports a bad address with exit status 1.
-# CC may name the compiler.
+# readme.sh README DEMO INCDIR LIBDIR SOCKX_DEMO - the README stays true: its
+# C example compiles warning-free and runs; its sockx-addr command prints
+# exactly the output the README shows; sockx-addr reports a bad address with
+# exit status 1; sockx-demo (SOCKX_DEMO) prints exactly the output the
+# README shows and exits 0.  CC may name the compiler.
 set -u
-readme=$1 demo=$2 inc=$3 lib=$4
+readme=$1 demo=$2 inc=$3 lib=$4 sockx_demo=$5
 cc=${CC:-cc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-echo "1..3"
+echo "1..4"
+
+# The block the README shows after the line $1: the command's own block
+# closes, the next block opens, and its lines are the output.
+shown() {
+  CMD=$1 awk '
+    $0 == ENVIRON["CMD"] { found = 1; next }
+    found && /^```/ { fences++; next }
+    found && fences == 2 { print }
+    fences == 3 { exit }' "$readme"
+}
 
 sed -n '/^```c$/,/^```$/p' "$readme" | sed '1d;$d' >"$tmp/example.c"
 # shellcheck disable=SC2086
@@ -26,11 +37,7 @@ fi
 
 # The command line after "build/doc/examples/sockx-addr", and the block after.
 cmd=$(grep -m1 '^build/doc/examples/sockx-addr ' "$readme")
-want=$(CMD=$cmd awk '
-  $0 == ENVIRON["CMD"] { found = 1; next }
-  found && /^```/ { fences++; next }
-  found && fences == 2 { print }
-  fences == 3 { exit }' "$readme")
+want=$(shown "$cmd")
 got=$(eval "\"\$demo\" ${cmd#build/doc/examples/sockx-addr }" 2>&1)
 if [ -n "$cmd" ] && [ "$got" = "$want" ]; then
   echo "ok - the README's demo prints what the README shows"
@@ -46,4 +53,18 @@ then
   echo "ok - the demo reports a bad address with exit status 1"
 else
   echo "not ok - bad address: status $rc, output '$got'"
+fi
+
+# sockx-demo takes no arguments: its command is alone on its line.
+cmd=$(grep -m1 -x 'build/doc/examples/sockx-demo' "$readme")
+want=$(shown "$cmd")
+got=$("$sockx_demo" 2>&1)
+rc=$?
+if [ -n "$cmd" ] && [ -n "$want" ] && [ $rc -eq 0 ] && [ "$got" = "$want" ]
+then
+  echo "ok - sockx-demo prints what the README shows"
+else
+  echo "not ok - sockx-demo: status $rc, printed:"
+  printf '%s\n' "$got" | sed 's/^/# /'
+  printf '%s\n' "$want" | sed 's/^/# want: /'
 fi
