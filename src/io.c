@@ -75,17 +75,23 @@ recv_once(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 		close_passed_fds(&m);
 	if (m.msg_flags & MSG_TRUNC)
 		return -EMSGSIZE;
-	if (from != NULL) {
+	if (from != NULL && m.msg_namelen == 0) {
 		/*
-		 * An unbound unix sender has no name: report the unnamed
-		 * address, as getpeername() does, not an empty one.
+		 * No name came with the data: an unbound unix sender is the
+		 * unnamed address, as getpeername() reports it; a connected
+		 * TCP socket names no sender, so its peer is the sender.
 		 */
-		if (m.msg_namelen == 0) {
-			from->ss_family = (sa_family_t)s->family;
+		m.msg_namelen = sizeof(*from);
+		if (s->family == AF_UNIX) {
+			from->ss_family = AF_UNIX;
 			m.msg_namelen = sizeof(sa_family_t);
+		} else if (getpeername(s->fd, (struct sockaddr *)from,
+		    &m.msg_namelen) < 0) {
+			return -errno;
 		}
-		*fromlen = m.msg_namelen;
 	}
+	if (fromlen != NULL)
+		*fromlen = m.msg_namelen;
 	return n;
 }
 
@@ -242,7 +248,7 @@ sockx_recvfrom(sockx *s, void *buf, size_t len,
 	n = read_dl(s, buf, len, from != NULL ? &ss : NULL,
 	    from != NULL ? &sl : NULL, &dl);
 	if (n >= 0 && from != NULL) {
-		memcpy(from, &ss, sizeof(ss));
+		memcpy(from, &ss, sl);
 		*fromlen = sl;
 	}
 	return sx_sret(n);

@@ -688,6 +688,32 @@ START_TEST(io_recvfrom_reports_the_sender)
 }
 END_TEST
 
+START_TEST(io_recvfrom_on_tcp_reports_the_peer)
+{
+	struct sockaddr_storage from, want;
+	socklen_t fromlen = 0, wantlen;
+	char text[SOCKX_ADDRSTRLEN], buf[4];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	sockx *l, *c, *a;
+
+	ck_assert_int_eq(sockx_listen(&l, "tcp:[::1]:0", 0, 0, 0), 0);
+	ck_assert_int_eq(sockx_local_addr(l, &ss, &len), 0);
+	sockx_addr_format((struct sockaddr *)&ss, len, text, sizeof(text));
+	ck_assert_int_eq(sockx_connect(&c, text, 1000), 0);
+	ck_assert_int_eq(sockx_accept(l, &a, 1000), 0);
+	ck_assert_int_eq(sockx_local_addr(c, &want, &wantlen), 0);
+	ck_assert_int_eq(sockx_write(c, "tcp", 3, 100), 3);
+	ck_assert_int_eq(sockx_recvfrom(a, buf, sizeof(buf), &from, &fromlen,
+	    1000), 3);
+	ck_assert_uint_eq(fromlen, wantlen);
+	ck_assert_mem_eq(&from, &want, wantlen);
+	sockx_close(c);
+	sockx_close(a);
+	sockx_close(l);
+}
+END_TEST
+
 START_TEST(io_wait_reports_the_ready_subset)
 {
 	struct span sp;
@@ -947,6 +973,7 @@ test_suite(void)
 	tcase_add_test(tc, io_zero_length_stream_transfer_returns_zero_at_once);
 	tcase_add_test(tc, io_empty_datagram_is_a_message);
 	tcase_add_test(tc, io_recvfrom_reports_the_sender);
+	tcase_add_test(tc, io_recvfrom_on_tcp_reports_the_peer);
 	tcase_add_test(tc, io_bad_arguments_are_einval);
 	suite_add_tcase(s, tc);
 
