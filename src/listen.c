@@ -108,15 +108,28 @@ prepare(int fd, const struct sx_addr *a, unsigned flags, unsigned mode)
 
 /*
  * Widen the bound file's mode to exactly mode where the umask narrowed it
- * (it was never wider than mode at any moment).
+ * (it was never wider than mode at any moment).  The change must not
+ * follow a symlink put in the socket's place; where the C library cannot
+ * refuse to follow (fchmodat's AT_SYMLINK_NOFOLLOW needs /proc or
+ * fchmodat2), the file is checked to be still ours right before chmod().
  */
 static int
 widen_mode(const struct sx_addr *a, unsigned mode, const struct stat *st)
 {
-	if (mode != 0 && (st->st_mode & 07777) != mode &&
-	    fchmodat(AT_FDCWD, a->path, mode, AT_SYMLINK_NOFOLLOW) < 0)
+	struct stat now;
+
+	if (mode == 0 || (st->st_mode & 07777) == mode)
+		return 0;
+	if (fchmodat(AT_FDCWD, a->path, mode, AT_SYMLINK_NOFOLLOW) == 0)
+		return 0;
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
 		return -errno;
-	return 0;
+	if (lstat(a->path, &now) < 0)
+		return -errno;
+	if (!S_ISSOCK(now.st_mode) || now.st_dev != st->st_dev ||
+	    now.st_ino != st->st_ino)
+		return -EADDRINUSE;
+	return chmod(a->path, mode) == 0 ? 0 : -errno;
 }
 
 static int

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -829,6 +830,42 @@ START_TEST(listen_mode_widened_past_umask)
 }
 END_TEST
 
+/*
+ * Without /proc, glibc's fchmodat(AT_SYMLINK_NOFOLLOW) cannot work: the
+ * mode is still widened to exactly 0660 (in a child with a private mount
+ * namespace whose /proc is unmounted).
+ */
+START_TEST(listen_mode_widened_without_proc)
+{
+	char dir[128], path[160];
+	struct stat st;
+	sockx *l;
+	pid_t pid;
+	int status, r;
+
+	sxt_tmpdir(dir, sizeof(dir));
+	join(path, sizeof(path), dir, "/s.sock");
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		umask(022);
+		if (unshare(CLONE_NEWNS) < 0 ||
+		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    umount2("/proc", MNT_DETACH) < 0)
+			_exit(2);
+		r = sockx_listen(&l, path, 0, 0, 0660);
+		_exit(r == 0 && lstat(path, &st) == 0 &&
+		    (st.st_mode & 07777) == 0660 ? 0 : 1);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	unlink(path);
+	ck_assert_int_eq(rmdir(dir), 0);
+	ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) != 2,
+	    "cannot unmount /proc in a private mount namespace");
+	ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 /* mode 0 keeps the kernel's choice, 0777 & ~umask. */
 START_TEST(listen_mode_zero_keeps_default)
 {
@@ -1516,6 +1553,7 @@ test_suite(void)
 	tc = sx_tcase("mode", 60);
 	tcase_add_test(tc, listen_mode_never_wider);
 	tcase_add_test(tc, listen_mode_widened_past_umask);
+	tcase_add_test(tc, listen_mode_widened_without_proc);
 	tcase_add_test(tc, listen_mode_zero_keeps_default);
 	tcase_add_test(tc, listen_bad_arguments_einval);
 	suite_add_tcase(s, tc);
