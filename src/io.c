@@ -59,12 +59,23 @@ recv_once(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 		.msg_iov = &iov,
 		.msg_iovlen = 1,
 	};
+	socklen_t namelen = 0;
 	ssize_t n;
 
 	/* Only unix sockets carry descriptors. */
 	if (s->family == AF_UNIX) {
 		m.msg_control = control.buf;
 		m.msg_controllen = sizeof(control.buf);
+	} else if (from != NULL && s->type == SOCK_STREAM) {
+		/*
+		 * TCP names no sender: the peer is the sender.  Asked before
+		 * the data is taken, so a failure loses no bytes.
+		 */
+		namelen = sizeof(*from);
+		if (getpeername(s->fd, (struct sockaddr *)from, &namelen) < 0)
+			return -errno;
+		m.msg_name = NULL;
+		m.msg_namelen = 0;
 	}
 	do
 		n = recvmsg(s->fd, &m, MSG_CMSG_CLOEXEC);
@@ -75,23 +86,15 @@ recv_once(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 		close_passed_fds(&m);
 	if (m.msg_flags & MSG_TRUNC)
 		return -EMSGSIZE;
-	if (from != NULL && m.msg_namelen == 0) {
-		/*
-		 * No name came with the data: an unbound unix sender is the
-		 * unnamed address, as getpeername() reports it; a connected
-		 * TCP socket names no sender, so its peer is the sender.
-		 */
-		m.msg_namelen = sizeof(*from);
-		if (s->family == AF_UNIX) {
-			from->ss_family = AF_UNIX;
-			m.msg_namelen = sizeof(sa_family_t);
-		} else if (getpeername(s->fd, (struct sockaddr *)from,
-		    &m.msg_namelen) < 0) {
-			return -errno;
-		}
+	if (namelen == 0 && from != NULL && m.msg_namelen == 0) {
+		/* An unbound unix sender: the unnamed address. */
+		from->ss_family = AF_UNIX;
+		namelen = sizeof(sa_family_t);
+	} else if (namelen == 0) {
+		namelen = m.msg_namelen;
 	}
 	if (fromlen != NULL)
-		*fromlen = m.msg_namelen;
+		*fromlen = namelen;
 	return n;
 }
 
