@@ -178,45 +178,49 @@ sockx_write(sockx *s, const void *buf, size_t len, int timeout_ms)
 	return sx_sret(write_dl(s, buf, len, NULL, 0, &dl));
 }
 
+/*
+ * The _full loop of both directions: move all len bytes under one
+ * deadline, stopping early only at end of stream (a read of 0) or on an
+ * error; *done always learns how many bytes moved.
+ */
+static ssize_t
+full(sockx *s, const void *buf, size_t len, size_t *done, int timeout_ms,
+    int writing)
+{
+	struct sx_deadline dl;
+	size_t moved = 0;
+	ssize_t n;
+
+	n = start(s, buf, len, timeout_ms, &dl);
+	while (n >= 0 && moved < len) {
+		if (writing)
+			n = write_dl(s, (const char *)buf + moved, len - moved,
+			    NULL, 0, &dl);
+		else
+			n = read_dl(s, (char *)buf + moved, len - moved, NULL,
+			    NULL, &dl);
+		if (n == 0)
+			break;		/* end of stream */
+		if (n > 0)
+			moved += (size_t)n;
+	}
+	if (done != NULL)
+		*done = moved;
+	return sx_sret(n < 0 ? n : (ssize_t)moved);
+}
+
 SX_EXPORT ssize_t
 sockx_read_full(sockx *s, void *buf, size_t len, size_t *done,
     int timeout_ms)
 {
-	struct sx_deadline dl;
-	size_t got = 0;
-	ssize_t n = 0;
-
-	n = start(s, buf, len, timeout_ms, &dl);
-	while (n >= 0 && got < len) {
-		n = read_dl(s, (char *)buf + got, len - got, NULL, NULL, &dl);
-		if (n == 0)
-			break;		/* end of stream */
-		if (n > 0)
-			got += (size_t)n;
-	}
-	if (done != NULL)
-		*done = got;
-	return sx_sret(n < 0 ? n : (ssize_t)got);
+	return full(s, buf, len, done, timeout_ms, 0);
 }
 
 SX_EXPORT ssize_t
 sockx_write_full(sockx *s, const void *buf, size_t len, size_t *done,
     int timeout_ms)
 {
-	struct sx_deadline dl;
-	size_t put = 0;
-	ssize_t n = 0;
-
-	n = start(s, buf, len, timeout_ms, &dl);
-	while (n >= 0 && put < len) {
-		n = write_dl(s, (const char *)buf + put, len - put, NULL, 0,
-		    &dl);
-		if (n > 0)
-			put += (size_t)n;
-	}
-	if (done != NULL)
-		*done = put;
-	return sx_sret(n < 0 ? n : (ssize_t)put);
+	return full(s, buf, len, done, timeout_ms, 1);
 }
 
 SX_EXPORT ssize_t

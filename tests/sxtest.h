@@ -2,8 +2,8 @@
 /*
  * sxtest.h - small helpers the Check programs share: clocks (wall and
  * this thread's CPU), unique abstract names and private temporary
- * directories, a descriptor moved above a given number, and a unix
- * listener whose backlog is full.  Each helper fails the test (ck_assert)
+ * directories, a descriptor moved above a given number, a unix listener
+ * whose backlog is full, the text of a local address, and CHECK_ERR.  Each helper fails the test (ck_assert)
  * rather than return an error.
  */
 #ifndef SOCKX_TEST_SXTEST_H
@@ -24,6 +24,14 @@
 #include <sockx.h>
 
 #include "harness.h"
+
+/* call fails with exactly -err and leaves errno set to err. */
+#define CHECK_ERR(call, err)                                            \
+	do {                                                            \
+		errno = 0;                                              \
+		ck_assert_int_eq((long)(call), -(err));                 \
+		ck_assert_int_eq(errno, (err));                         \
+	} while (0)
 
 /* CLOCK_MONOTONIC in seconds. */
 static inline double
@@ -104,6 +112,22 @@ sxt_fill_backlog(const char *address, int *fds, int max)
 	}
 	ck_abort_msg("backlog of %s not full after %d clients", address, max);
 	return n;
+}
+
+/* The text of s's local address, after prefix (e.g. "udp:"), in buf. */
+static inline const char *
+sxt_local_text(const sockx *s, const char *prefix, char *buf, size_t size)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	size_t n = strlen(prefix);
+
+	ck_assert_uint_lt(n, size);
+	memcpy(buf, prefix, n);
+	ck_assert_int_eq(sockx_local_addr(s, &ss, &len), 0);
+	ck_assert_int_gt(sockx_addr_format((struct sockaddr *)&ss, len,
+	    buf + n, size - n), 0);
+	return buf;
 }
 
 static inline void

@@ -24,13 +24,6 @@
 
 #include "sxtest.h"
 
-#define CHECK_ERR(call, err)                                            \
-	do {                                                            \
-		errno = 0;                                              \
-		ck_assert_int_eq((long)(call), -(err));                 \
-		ck_assert_int_eq(errno, (err));                         \
-	} while (0)
-
 /* The wall time and thread CPU time of one timed call. */
 struct span {
 	double t0, cpu0;
@@ -390,13 +383,12 @@ START_TEST(io_connected_dgram_to_full_receiver_times_out_without_spinning)
 {
 	struct receiver r;
 	struct span sp;
-	char text[SOCKX_ADDRSTRLEN + 16] = "unixgram:";
+	char text[SOCKX_ADDRSTRLEN + 16];
 	sockx *tx;
 
 	receiver_open(&r);
-	ck_assert_int_gt(sockx_addr_format((struct sockaddr *)&r.ss, r.len,
-	    text + strlen(text), SOCKX_ADDRSTRLEN), 0);
-	ck_assert_int_eq(sockx_connect(&tx, text, 1000), 0);
+	ck_assert_int_eq(sockx_connect(&tx, sxt_local_text(r.s, "unixgram:",
+	    text, sizeof(text)), 1000), 0);
 	fill(tx, 1);
 	span_start(&sp);
 	CHECK_ERR(sockx_write(tx, "d", 1, 300), ETIMEDOUT);
@@ -433,17 +425,14 @@ START_TEST(io_write_to_reset_tcp_peer_is_an_error_not_sigpipe)
 {
 	static char buf[65536];
 	char text[SOCKX_ADDRSTRLEN];
-	struct sockaddr_storage ss;
-	socklen_t len;
 	sockx *l, *c, *a;
 	ssize_t n;
 	int i;
 
 	ck_assert(signal(SIGPIPE, SIG_DFL) != SIG_ERR);
 	ck_assert_int_eq(sockx_listen(&l, "tcp:127.0.0.1:0", 0, 0, 0), 0);
-	ck_assert_int_eq(sockx_local_addr(l, &ss, &len), 0);
-	sockx_addr_format((struct sockaddr *)&ss, len, text, sizeof(text));
-	ck_assert_int_eq(sockx_connect(&c, text, 1000), 0);
+	ck_assert_int_eq(sockx_connect(&c, sxt_local_text(l, "", text,
+	    sizeof(text)), 1000), 0);
 	ck_assert_int_eq(sockx_accept(l, &a, 1000), 0);
 	sockx_abort(a);
 	/* The first writes may still be accepted before the RST is seen. */
@@ -482,17 +471,13 @@ END_TEST
 
 START_TEST(io_long_udp_datagram_is_emsgsize)
 {
-	char text[SOCKX_ADDRSTRLEN + 8] = "udp:", big[100], buf[10];
-	struct sockaddr_storage ss;
-	socklen_t len;
+	char text[SOCKX_ADDRSTRLEN + 8], big[100], buf[10];
 	sockx *rx, *tx;
 
 	memset(big, 'u', sizeof(big));
 	ck_assert_int_eq(sockx_listen(&rx, "udp:127.0.0.1:0", 0, 0, 0), 0);
-	ck_assert_int_eq(sockx_local_addr(rx, &ss, &len), 0);
-	sockx_addr_format((struct sockaddr *)&ss, len, text + 4,
-	    sizeof(text) - 4);
-	ck_assert_int_eq(sockx_connect(&tx, text, 1000), 0);
+	ck_assert_int_eq(sockx_connect(&tx, sxt_local_text(rx, "udp:", text,
+	    sizeof(text)), 1000), 0);
 	ck_assert_int_eq(sockx_write(tx, big, sizeof(big), 100), sizeof(big));
 	CHECK_ERR(sockx_read(rx, buf, sizeof(buf), 1000), EMSGSIZE);
 	sockx_close(tx);
@@ -693,14 +678,11 @@ START_TEST(io_recvfrom_on_tcp_reports_the_peer)
 	struct sockaddr_storage from, want;
 	socklen_t fromlen = 0, wantlen;
 	char text[SOCKX_ADDRSTRLEN], buf[4];
-	struct sockaddr_storage ss;
-	socklen_t len;
 	sockx *l, *c, *a;
 
 	ck_assert_int_eq(sockx_listen(&l, "tcp:[::1]:0", 0, 0, 0), 0);
-	ck_assert_int_eq(sockx_local_addr(l, &ss, &len), 0);
-	sockx_addr_format((struct sockaddr *)&ss, len, text, sizeof(text));
-	ck_assert_int_eq(sockx_connect(&c, text, 1000), 0);
+	ck_assert_int_eq(sockx_connect(&c, sxt_local_text(l, "", text,
+	    sizeof(text)), 1000), 0);
 	ck_assert_int_eq(sockx_accept(l, &a, 1000), 0);
 	ck_assert_int_eq(sockx_local_addr(c, &want, &wantlen), 0);
 	ck_assert_int_eq(sockx_write(c, "tcp", 3, 100), 3);
