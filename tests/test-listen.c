@@ -850,12 +850,14 @@ START_TEST(listen_mode_widened_without_proc)
 	if (pid == 0) {
 		umask(022);
 		if (unshare(CLONE_NEWNS) < 0 ||
-		    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+		    mount("none", "/", "none", MS_REC | MS_PRIVATE, NULL) < 0 ||
 		    umount2("/proc", MNT_DETACH) < 0)
 			_exit(2);
 		r = sockx_listen(&l, path, 0, 0, 0660);
-		_exit(r == 0 && lstat(path, &st) == 0 &&
-		    (st.st_mode & 07777) == 0660 ? 0 : 1);
+		r = r == 0 && lstat(path, &st) == 0 &&
+		    (st.st_mode & 07777) == 0660 ? 0 : 1;
+		sockx_close(l);
+		_exit(r);
 	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	unlink(path);
