@@ -139,4 +139,32 @@ struct sx_retry {
 int sx_wait_retry(struct sx_retry *rt, int fd, int events,
     const struct sx_deadline *dl);
 
+/*
+ * io.c: the transfers every I/O module shares.  sx_io_start() checks the
+ * arguments every transfer shares and starts the call's deadline.
+ */
+int sx_io_start(const sockx *s, const void *buf, size_t len, int timeout_ms,
+    struct sx_deadline *dl);
+
+/* What a receive hands over from the control messages it reads. */
+struct sx_rx {
+	int take_fds;		/* descriptors wanted: all of them, or -EMSGSIZE */
+	int *fds;		/* ... into room for cap of them */
+	size_t cap;
+	size_t nfds;		/* out (start at 0): the descriptors handed over */
+	struct sockx_cred *cred; /* out if not NULL and a sender came */
+};
+
+/*
+ * Receive within dl (a stream receive of 0 bytes returns 0 at once).  rx
+ * NULL hands nothing over; descriptors not handed over are closed.
+ */
+ssize_t sx_recv_dl(sockx *s, void *buf, size_t len,
+    struct sockaddr_storage *from, socklen_t *fromlen, struct sx_rx *rx,
+    const struct sx_deadline *dl);
+
+/* Send m within dl: one successful sendmsg(2), MSG_NOSIGNAL. */
+ssize_t sx_send_dl(sockx *s, const struct msghdr *m,
+    const struct sx_deadline *dl);
+
 #endif /* SOCKX_INTERNAL_H */

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * io.c - timed I/O: read, write, their _full loops, sendto, recvfrom and
- * wait.
+ * wait, and the one receive and send loops that descriptor passing and
+ * credentials share (sx_recv_dl, sx_send_dl).
  *
  * Invariants: every call tries the system call first and waits only after
  * EAGAIN, under the one deadline it took when it started; nothing is sent
  * with SIGPIPE possible (MSG_NOSIGNAL); a datagram or seqpacket message
- * longer than the buffer is -EMSGSIZE, never a silent cut; a descriptor a
- * peer attached to the data is closed, never leaked into the caller's fd
- * table; no I/O call allocates memory.
+ * longer than the buffer is -EMSGSIZE, never a silent cut; every
+ * descriptor that arrives with data is either handed to a caller that asked
+ * for it (sockx_recv_fds) or closed, never left in the fd table; no I/O
+ * call allocates memory.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,34 +21,82 @@
 
 #include "internal.h"
 
-/* Room for the most descriptors and credentials one message can carry. */
+#ifndef SCM_PIDFD
+#define SCM_PIDFD 0x04	/* Linux 6.5; arrives only with SO_PASSPIDFD */
+#endif
+
+/*
+ * Room for everything one message can carry: the most descriptors, the
+ * credentials and a pidfd.  A receive always offers all of it, so the
+ * caller's capacity never decides what the kernel drops.
+ */
 #define CONTROL_SIZE \
 	(CMSG_SPACE(sizeof(int) * SOCKX_MAX_FDS) + \
-	CMSG_SPACE(sizeof(struct ucred)))
+	CMSG_SPACE(sizeof(struct ucred)) + CMSG_SPACE(sizeof(int)))
 
-/* Close every descriptor in the control messages of m. */
-static void
-close_passed_fds(struct msghdr *m)
+/* The number of descriptors c carries (0 if it carries none). */
+static size_t
+fds_in(const struct cmsghdr *c)
+{
+	if (c->cmsg_level != SOL_SOCKET ||
+	    (c->cmsg_type != SCM_RIGHTS && c->cmsg_type != SCM_PIDFD))
+		return 0;
+	return (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+}
+
+/*
+ * Hand what the control messages of m carry to rx (NULL: nothing wanted):
+ * every SCM_RIGHTS descriptor if rx takes descriptors and has room for all
+ * of them, else none; the credentials.  Every descriptor not handed over
+ * is closed.  -EMSGSIZE when rx takes descriptors and could not have them
+ * all, or the data was cut (MSG_TRUNC).
+ */
+static int
+take_control(struct msghdr *m, struct sx_rx *rx)
 {
 	struct cmsghdr *c;
-	size_t i, n;
-	int fd;
+	struct ucred uc;
+	size_t i, n, total = 0;
+	int r = 0, fd;
 
+	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c))
+		if (c->cmsg_type == SCM_RIGHTS)
+			total += fds_in(c);
+	if (m->msg_flags & MSG_TRUNC)
+		r = -EMSGSIZE;
+	else if (rx != NULL && rx->take_fds &&
+	    ((m->msg_flags & MSG_CTRUNC) || total > rx->cap))
+		r = -EMSGSIZE;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
-		if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-			continue;
-		n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		n = fds_in(c);
 		for (i = 0; i < n; i++) {
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			close(fd);
+			if (r == 0 && rx != NULL && rx->take_fds &&
+			    c->cmsg_type == SCM_RIGHTS)
+				rx->fds[rx->nfds++] = fd;
+			else
+				close(fd);
+		}
+		if (rx != NULL && rx->cred != NULL &&
+		    c->cmsg_level == SOL_SOCKET &&
+		    c->cmsg_type == SCM_CREDENTIALS &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(uc))) {
+			memcpy(&uc, CMSG_DATA(c), sizeof(uc));
+			/* pid 0: the kernel's placeholder, not a sender. */
+			if (uc.pid != 0) {
+				rx->cred->pid = uc.pid;
+				rx->cred->uid = uc.uid;
+				rx->cred->gid = uc.gid;
+			}
 		}
 	}
+	return r;
 }
 
 /* One receive attempt: the count, or -errno (-EAGAIN: would block). */
 static ssize_t
 recv_once(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
-    socklen_t *fromlen)
+    socklen_t *fromlen, struct sx_rx *rx)
 {
 	union {
 		char buf[CONTROL_SIZE];
@@ -61,6 +111,7 @@ recv_once(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 	};
 	socklen_t namelen = 0;
 	ssize_t n;
+	int r;
 
 	/* Only unix sockets carry descriptors. */
 	if (s->family == AF_UNIX) {
@@ -82,10 +133,9 @@ recv_once(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -errno;
-	if (m.msg_controllen > 0)
-		close_passed_fds(&m);
-	if (m.msg_flags & MSG_TRUNC)
-		return -EMSGSIZE;
+	r = take_control(&m, rx);
+	if (r < 0)
+		return r;
 	if (namelen == 0 && from != NULL && m.msg_namelen == 0) {
 		/* An unbound unix sender: the unnamed address. */
 		from->ss_family = AF_UNIX;
@@ -98,10 +148,9 @@ recv_once(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 	return n;
 }
 
-/* Receive within dl; a stream read of 0 bytes returns 0 at once. */
-static ssize_t
-read_dl(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
-    socklen_t *fromlen, const struct sx_deadline *dl)
+ssize_t
+sx_recv_dl(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
+    socklen_t *fromlen, struct sx_rx *rx, const struct sx_deadline *dl)
 {
 	struct sx_retry rt = SX_RETRY_INIT;
 	ssize_t n;
@@ -110,7 +159,7 @@ read_dl(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 	if (len == 0 && s->type == SOCK_STREAM)
 		return 0;
 	for (;;) {
-		n = recv_once(s, buf, len, from, fromlen);
+		n = recv_once(s, buf, len, from, fromlen, rx);
 		if (n != -EAGAIN)
 			return n;
 		r = sx_wait_retry(&rt, s->fd, SOCKX_READABLE, dl);
@@ -119,19 +168,15 @@ read_dl(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 	}
 }
 
-/* Send within dl; a stream write of 0 bytes returns 0 at once. */
-static ssize_t
-write_dl(sockx *s, const void *buf, size_t len, const struct sockaddr *to,
-    socklen_t tolen, const struct sx_deadline *dl)
+ssize_t
+sx_send_dl(sockx *s, const struct msghdr *m, const struct sx_deadline *dl)
 {
 	struct sx_retry rt = SX_RETRY_INIT;
 	ssize_t n;
 	int r;
 
-	if (len == 0 && s->type == SOCK_STREAM)
-		return 0;
 	for (;;) {
-		n = sendto(s->fd, buf, len, MSG_NOSIGNAL, to, tolen);
+		n = sendmsg(s->fd, m, MSG_NOSIGNAL);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)
@@ -144,9 +189,26 @@ write_dl(sockx *s, const void *buf, size_t len, const struct sockaddr *to,
 	}
 }
 
-/* The checks every transfer shares, and the start of its deadline. */
-static int
-start(const sockx *s, const void *buf, size_t len, int timeout_ms,
+/* Send within dl; a stream write of 0 bytes returns 0 at once. */
+static ssize_t
+write_dl(sockx *s, const void *buf, size_t len, const struct sockaddr *to,
+    socklen_t tolen, const struct sx_deadline *dl)
+{
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr m = {
+		.msg_name = (void *)to,
+		.msg_namelen = tolen,
+		.msg_iov = &iov,
+		.msg_iovlen = 1,
+	};
+
+	if (len == 0 && s->type == SOCK_STREAM)
+		return 0;
+	return sx_send_dl(s, &m, dl);
+}
+
+int
+sx_io_start(const sockx *s, const void *buf, size_t len, int timeout_ms,
     struct sx_deadline *dl)
 {
 	if (s == NULL || (buf == NULL && len > 0))
@@ -160,10 +222,10 @@ sockx_read(sockx *s, void *buf, size_t len, int timeout_ms)
 	struct sx_deadline dl;
 	int r;
 
-	r = start(s, buf, len, timeout_ms, &dl);
+	r = sx_io_start(s, buf, len, timeout_ms, &dl);
 	if (r < 0)
 		return sx_sret(r);
-	return sx_sret(read_dl(s, buf, len, NULL, NULL, &dl));
+	return sx_sret(sx_recv_dl(s, buf, len, NULL, NULL, NULL, &dl));
 }
 
 SX_EXPORT ssize_t
@@ -172,7 +234,7 @@ sockx_write(sockx *s, const void *buf, size_t len, int timeout_ms)
 	struct sx_deadline dl;
 	int r;
 
-	r = start(s, buf, len, timeout_ms, &dl);
+	r = sx_io_start(s, buf, len, timeout_ms, &dl);
 	if (r < 0)
 		return sx_sret(r);
 	return sx_sret(write_dl(s, buf, len, NULL, 0, &dl));
@@ -191,14 +253,14 @@ full(sockx *s, const void *buf, size_t len, size_t *done, int timeout_ms,
 	size_t moved = 0;
 	ssize_t n;
 
-	n = start(s, buf, len, timeout_ms, &dl);
+	n = sx_io_start(s, buf, len, timeout_ms, &dl);
 	while (n >= 0 && moved < len) {
 		if (writing)
 			n = write_dl(s, (const char *)buf + moved, len - moved,
 			    NULL, 0, &dl);
 		else
-			n = read_dl(s, (char *)buf + moved, len - moved, NULL,
-			    NULL, &dl);
+			n = sx_recv_dl(s, (char *)buf + moved, len - moved, NULL,
+			    NULL, NULL, &dl);
 		if (n == 0)
 			break;		/* end of stream */
 		if (n > 0)
@@ -232,7 +294,7 @@ sockx_sendto(sockx *s, const void *buf, size_t len,
 
 	if ((to == NULL) != (tolen == 0))
 		return sx_sret(-EINVAL);
-	r = start(s, buf, len, timeout_ms, &dl);
+	r = sx_io_start(s, buf, len, timeout_ms, &dl);
 	if (r < 0)
 		return sx_sret(r);
 	return sx_sret(write_dl(s, buf, len, to, tolen, &dl));
@@ -249,11 +311,11 @@ sockx_recvfrom(sockx *s, void *buf, size_t len,
 
 	if ((from == NULL) != (fromlen == NULL))
 		return sx_sret(-EINVAL);
-	n = start(s, buf, len, timeout_ms, &dl);
+	n = sx_io_start(s, buf, len, timeout_ms, &dl);
 	if (n < 0)
 		return sx_sret(n);
-	n = read_dl(s, buf, len, from != NULL ? &ss : NULL,
-	    from != NULL ? &sl : NULL, &dl);
+	n = sx_recv_dl(s, buf, len, from != NULL ? &ss : NULL,
+	    from != NULL ? &sl : NULL, NULL, &dl);
 	if (n >= 0 && from != NULL) {
 		memcpy(from, &ss, sl);
 		*fromlen = sl;
