@@ -21,12 +21,10 @@
  *  - No global mutable state: different handles may be used from different
  *    threads freely.
  *
- * Status of this release: addresses, handles, timed I/O and closing are
- * complete.  Descriptor passing (sockx_send_fds, sockx_recv_fds),
- * credentials (sockx_peer_cred, sockx_peer_pidfd, sockx_set_passcred,
- * sockx_send_cred, sockx_recv_cred) and sockx_connect_any are declared
- * with their final contract but return -ENOSYS (errno ENOSYS) until their
- * modules land.  sockx(7) lists the status of each.
+ * Status of this release: addresses, handles, timed I/O, descriptor
+ * passing, credentials and closing are complete.  sockx_connect_any is
+ * declared with its final contract but returns -ENOSYS (errno ENOSYS)
+ * until its module lands.  sockx(7) lists the status of each.
  */
 #ifndef SOCKX_H
 #define SOCKX_H
@@ -253,16 +251,19 @@ int sockx_connect_any(sockx **out, const char *const *addresses, size_t n,
                       int timeout_ms);
 
 /* ------------------------------------------------------------------ */
-/* Descriptor passing         (not implemented yet: -ENOSYS)           */
+/* Descriptor passing (SCM_RIGHTS)                                    */
 /* ------------------------------------------------------------------ */
 
 #define SOCKX_MAX_FDS 253 /* per message; more is -EINVAL */
 
 /*
- * sockx_send_fds - send bytes of buf (len >= 1 on stream sockets) with the
- * nfds descriptors of fds riding on the first byte.  May send fewer than
- * len bytes; returns the count.  The fds are never sent twice; the caller
- * keeps its own copies.
+ * sockx_send_fds - send bytes of buf with the nfds descriptors of fds
+ * riding on the first byte (len >= 1 on stream sockets; a datagram or
+ * seqpacket message may be empty).  Like sockx_write it may send fewer than
+ * len bytes and returns the count; send the rest with sockx_write_full.
+ * The fds are never sent twice; the caller keeps its own copies.  Unix
+ * sockets only (else -EOPNOTSUPP); nfds > SOCKX_MAX_FDS or fds NULL with
+ * nfds > 0 is -EINVAL and an invalid descriptor -EBADF, with nothing sent.
  */
 ssize_t sockx_send_fds(sockx *s, const void *buf, size_t len,
                        const int *fds, size_t nfds, int timeout_ms);
@@ -270,15 +271,18 @@ ssize_t sockx_send_fds(sockx *s, const void *buf, size_t len,
 /*
  * sockx_recv_fds - receive bytes and descriptors.  *nfds is the capacity of
  * fds on entry and the number received on return; received fds are
- * close-on-exec and owned by the caller.  More fds than the capacity, or a
- * truncation by the kernel, closes every fd that arrived and fails with
- * -EMSGSIZE (the bytes of that call are dropped).
+ * close-on-exec and owned by the caller.  Room for SOCKX_MAX_FDS is offered
+ * to the kernel whatever the capacity: more fds than the capacity, or a
+ * truncation by the kernel (MSG_CTRUNC, e.g. RLIMIT_NOFILE) or of the data
+ * (a message longer than len), closes every fd that arrived and fails with
+ * -EMSGSIZE; the bytes of that call are dropped and the caller should
+ * close the connection.  Returns 0 at end of stream.
  */
 ssize_t sockx_recv_fds(sockx *s, void *buf, size_t len,
                        int *fds, size_t *nfds, int timeout_ms);
 
 /* ------------------------------------------------------------------ */
-/* Credentials                (not implemented yet: -ENOSYS)           */
+/* Credentials                                                        */
 /* ------------------------------------------------------------------ */
 
 struct sockx_cred {
@@ -288,32 +292,44 @@ struct sockx_cred {
 };
 
 /*
- * sockx_peer_cred - the peer's credentials from SO_PEERCRED.  -EOPNOTSUPP
- * on a non-unix socket, -ENOTCONN on a socket without a peer.
+ * sockx_peer_cred - the peer's credentials from SO_PEERCRED: the effective
+ * ids of the process that connected (or listened, or created the
+ * socketpair: after a fork it is still the creator), pid -1 if that process
+ * is outside the caller's pid namespace.  -EOPNOTSUPP on a non-unix socket;
+ * -ENOTCONN on a socket without a peer (listening, unconnected, a datagram
+ * socket that is not one of a pair).
  */
 int sockx_peer_cred(sockx *s, struct sockx_cred *cred);
 
 /*
  * sockx_peer_pidfd - a new pidfd (close-on-exec, owned by the caller) of
- * the peer process.  -ESRCH when it is gone, -EOPNOTSUPP where the system
- * lacks SO_PEERPIDFD.
+ * the peer process, safe against pid reuse.  -ESRCH when it is gone
+ * (exited), -EOPNOTSUPP where the system lacks SO_PEERPIDFD (Linux < 6.5),
+ * otherwise the errors of sockx_peer_cred.
  */
 int sockx_peer_pidfd(sockx *s);
 
-/* sockx_set_passcred - turn SO_PASSCRED on (on != 0) or off. */
+/*
+ * sockx_set_passcred - turn SO_PASSCRED on (on != 0) or off; -EOPNOTSUPP on
+ * a non-unix socket.
+ */
 int sockx_set_passcred(sockx *s, int on);
 
 /*
  * sockx_send_cred - send bytes with SCM_CREDENTIALS attached (cred NULL:
- * the caller's own).  The kernel refuses false ones with -EPERM.
+ * the caller's pid, effective uid and gid).  The kernel refuses false ones
+ * with -EPERM unless the caller is privileged.  Partial sends and errors
+ * as sockx_send_fds.
  */
 ssize_t sockx_send_cred(sockx *s, const void *buf, size_t len,
                         const struct sockx_cred *cred, int timeout_ms);
 
 /*
  * sockx_recv_cred - receive bytes and the sender's credentials; cred gets
- * pid -1, uid and gid (uid_t)-1 and (gid_t)-1 when none came.  Enable
- * sockx_set_passcred on the receiver before the peer sends.
+ * pid -1, uid and gid (uid_t)-1 and (gid_t)-1 when none came, including
+ * the kernel's placeholder (pid 0) for data queued before SO_PASSCRED was
+ * on: enable sockx_set_passcred on the receiver before the peer sends.
+ * Descriptors that arrive with the data are closed.
  */
 ssize_t sockx_recv_cred(sockx *s, void *buf, size_t len,
                         struct sockx_cred *cred, int timeout_ms);
