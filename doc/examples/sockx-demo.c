@@ -2,7 +2,10 @@
 /*
  * sockx-demo - a server and a client, two processes, talking over an
  * abstract unix socket and over TCP on ::1 with timeouts; then the
- * timeouts firing against a full listen backlog and an idle connection.
+ * timeouts firing against a full listen backlog and an idle connection;
+ * then privilege separation: an unprivileged child asks its parent for a
+ * file by name, and the parent checks who is asking and sends back an
+ * open descriptor of a file the child could not open itself.
  *
  *   $ sockx-demo
  *
@@ -14,11 +17,14 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +36,10 @@
 #define MAX_QUEUED	16	/* more than a backlog of 1 can hold */
 
 static const char request[] = "hello, sockx\n";
+
+#define NOBODY		65534	/* the unprivileged child's uid and gid */
+#define SECRET_NAME	"motd"	/* the one file the parent hands out */
+static const char secret[] = "a line only the parent could open\n";
 
 /* Say what failed and why on stderr, and exit with status 1. */
 static _Noreturn void
@@ -254,6 +264,150 @@ time_out(const char *spec)
 	close_or_die(listener);
 }
 
+/*
+ * The unprivileged side: ask for each name in turn and show what came
+ * back, a line read through the received descriptor or a refusal.
+ */
+static void
+privsep_child(const char *spec)
+{
+	const char *names[] = { SECRET_NAME, "../../etc/shadow" };
+	char buf[64], line[64];
+	size_t i, nfds;
+	ssize_t n;
+	sockx *s;
+	int r, fd;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		r = sockx_connect(&s, spec, TIMEOUT_MS);
+		if (r < 0)
+			die("connect", r);
+		n = sockx_write(s, names[i], strlen(names[i]), TIMEOUT_MS);
+		if (n < 0)
+			die("write", n);
+		nfds = 1;
+		n = sockx_recv_fds(s, buf, sizeof(buf) - 1, &fd, &nfds,
+		    TIMEOUT_MS);
+		if (n < 0)
+			die("receive", n);
+		buf[n] = '\0';
+		if (nfds == 1) {
+			n = read(fd, line, sizeof(line) - 1);
+			if (n < 0)
+				die("read", -errno);
+			line[n] = '\0';
+			close(fd);
+			say("privilege separation", "the child read", line);
+		} else {
+			say("privilege separation", "the parent answered",
+			    buf);
+		}
+		close_or_die(s);
+	}
+}
+
+/*
+ * The privileged side of one request: check the caller's uid with
+ * SO_PEERCRED (the kernel's record, not anything the caller said), then
+ * open the file it names, if it is one this parent hands out, and send
+ * the descriptor.
+ */
+static void
+privsep_serve(sockx *s, int dirfd, uid_t allowed)
+{
+	struct sockx_cred cred;
+	char name[64];
+	ssize_t n;
+	int r, fd;
+
+	r = sockx_peer_cred(s, &cred);
+	if (r < 0)
+		die("peer credentials", r);
+	n = sockx_read(s, name, sizeof(name) - 1, TIMEOUT_MS);
+	if (n < 0)
+		die("read", n);
+	name[n] = '\0';
+	if (cred.uid != allowed || strcmp(name, SECRET_NAME) != 0) {
+		n = sockx_write(s, "refused", 7, TIMEOUT_MS);
+		if (n < 0)
+			die("write", n);
+		return;
+	}
+	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		die("open", -errno);
+	n = sockx_send_fds(s, "here", 4, &fd, 1, TIMEOUT_MS);
+	close(fd);
+	if (n < 0)
+		die("send descriptor", n);
+}
+
+/* Become uid and gid NOBODY, if this process may; else stay who it is. */
+static void
+drop_privileges(void)
+{
+	if (geteuid() != 0)
+		return;
+	if (setgroups(0, NULL) < 0 || setgid(NOBODY) < 0 ||
+	    setuid(NOBODY) < 0)
+		die("drop privileges", -errno);
+}
+
+/*
+ * Privilege separation: a private file (mode 0600) in a private
+ * directory, a listener, and a child that drops its privileges (when run
+ * as root) and asks for two names; only the file the parent hands out, to
+ * the uid it expects, comes back as a descriptor.
+ */
+static void
+privsep(const char *spec)
+{
+	char dir[] = "/tmp/sockx-demo-XXXXXX";
+	uid_t allowed;
+	sockx *listener, *s;
+	int r, dirfd, fd, i;
+	pid_t pid;
+
+	allowed = geteuid() == 0 ? NOBODY : geteuid();
+	if (mkdtemp(dir) == NULL)
+		die("mkdtemp", -errno);
+	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		die("open", -errno);
+	fd = openat(dirfd, SECRET_NAME, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600);
+	if (fd < 0 || write(fd, secret, strlen(secret)) !=
+	    (ssize_t)strlen(secret) || close(fd) < 0)
+		die("write " SECRET_NAME, -errno);
+	r = sockx_listen(&listener, spec, 0, 0, 0);
+	if (r < 0)
+		die("listen", r);
+	if (fflush(stdout) == EOF)
+		die("stdout", -errno);
+	pid = fork();
+	if (pid < 0)
+		die("fork", -errno);
+	if (pid == 0) {
+		close_or_die(listener);
+		close(dirfd);
+		drop_privileges();
+		privsep_child(spec);
+		exit(0);
+	}
+	for (i = 0; i < 2; i++) {
+		r = sockx_accept(listener, &s, TIMEOUT_MS);
+		if (r < 0)
+			die("accept", r);
+		privsep_serve(s, dirfd, allowed);
+		close_or_die(s);
+	}
+	close_or_die(listener);
+	reap(pid);
+	if (unlinkat(dirfd, SECRET_NAME, 0) < 0 || close(dirfd) < 0 ||
+	    rmdir(dir) < 0)
+		die("clean up", -errno);
+}
+
 int
 main(void)
 {
@@ -266,6 +420,8 @@ main(void)
 	talk("TCP on [::1]", "[::1]:0");
 	snprintf(spec, sizeof(spec), "@sockx-demo-%ld-full", pid);
 	time_out(spec);
+	snprintf(spec, sizeof(spec), "@sockx-demo-%ld-files", pid);
+	privsep(spec);
 	if (fflush(stdout) == EOF)
 		die("stdout", -errno);
 	return 0;
