@@ -10,8 +10,9 @@
  * that the accepted syntax is the same on every C library; the tests hold
  * the IPv6 one to glibc's inet_pton.
  *
- * It also resolves address text for connect and listen (sx_addr_open),
- * where a path longer than sun_path is reached through its directory.
+ * It also resolves address text for connect and listen (sx_addr_open,
+ * or sx_addr_parse then sx_addr_resolve), where a path longer than
+ * sun_path is reached through its directory.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -428,15 +429,34 @@ open_long_path(struct sx_addr *a)
 }
 
 int
-sx_addr_open(struct sx_addr *a, const char *text)
+sx_addr_parse(struct sx_addr *a, const char *text)
 {
 	int r;
 
 	memset(&a->ss, 0, sizeof(a->ss));
 	a->dirfd = -1;
 	r = parse_text(text, &a->ss, &a->len, &a->type, &a->path);
-	if (r == -ENAMETOOLONG && a->path != NULL)
-		r = open_long_path(a);
+	if (r == -ENAMETOOLONG && a->path != NULL) {
+		a->len = 0;		/* resolved by sx_addr_resolve() */
+		r = 0;
+	}
+	return r;
+}
+
+int
+sx_addr_resolve(struct sx_addr *a)
+{
+	return a->len == 0 ? open_long_path(a) : 0;
+}
+
+int
+sx_addr_open(struct sx_addr *a, const char *text)
+{
+	int r;
+
+	r = sx_addr_parse(a, text);
+	if (r == 0)
+		r = sx_addr_resolve(a);
 	return r;
 }
 

@@ -103,18 +103,24 @@ sx_wait(struct sx_waitfd *w, size_t n, const struct sx_deadline *dl)
 void
 sx_backoff(const struct sx_deadline *dl, int64_t *step_ns)
 {
-	struct timespec ts;
 	int64_t end;
 
-	end = sx_now_ns();
-	end = dl->end_ns - end < *step_ns ? dl->end_ns : end + *step_ns;
-	ts.tv_sec = (time_t)(end / 1000000000);
-	ts.tv_nsec = (long)(end % 1000000000);
+	end = sx_now_ns() + *step_ns;
+	sx_sleep_until(end < dl->end_ns ? end : dl->end_ns);
+	if (*step_ns < SX_BACKOFF_MAX_NS)
+		*step_ns *= 2;
+}
+
+void
+sx_sleep_until(int64_t end_ns)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(end_ns / 1000000000);
+	ts.tv_nsec = (long)(end_ns % 1000000000);
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
 	    EINTR)
 		;
-	if (*step_ns < SX_BACKOFF_MAX_NS)
-		*step_ns *= 2;
 }
 
 /*

@@ -83,6 +83,13 @@ struct sx_addr {
 int sx_addr_open(struct sx_addr *a, const char *text);
 void sx_addr_close(struct sx_addr *a);
 /*
+ * sx_addr_open in two steps: sx_addr_parse() checks the text and opens
+ * nothing (a long path is left with len 0), sx_addr_resolve() opens what
+ * the address needs (a long path's directory).
+ */
+int sx_addr_parse(struct sx_addr *a, const char *text);
+int sx_addr_resolve(struct sx_addr *a);
+/*
  * Split a path into its directory (".", "/" or the text before the last
  * slash) and its non-empty basename (-EINVAL when empty).
  */
@@ -109,6 +116,8 @@ int64_t sx_deadline_wait_ns(const struct sx_deadline *dl);
 #define SX_BACKOFF_MIN_NS	1000000
 #define SX_BACKOFF_MAX_NS	8000000
 void sx_backoff(const struct sx_deadline *dl, int64_t *step_ns);
+/* Sleep until CLOCK_MONOTONIC reads end_ns, resuming after signals. */
+void sx_sleep_until(int64_t end_ns);
 
 /* The one wait primitive (backend by build option wait_backend). */
 struct sx_waitfd {
