@@ -21,10 +21,8 @@
  *  - No global mutable state: different handles may be used from different
  *    threads freely.
  *
- * Status of this release: addresses, handles, timed I/O, descriptor
- * passing, credentials and closing are complete.  sockx_connect_any is
- * declared with its final contract but returns -ENOSYS (errno ENOSYS)
- * until its module lands.  sockx(7) lists the status of each.
+ * Status of this release: the whole 1.0 API is implemented (sockx(7),
+ * STATUS).
  */
 #ifndef SOCKX_H
 #define SOCKX_H
@@ -234,18 +232,21 @@ ssize_t sockx_recvfrom(sockx *s, void *buf, size_t len,
 int sockx_wait(sockx *s, int events, int timeout_ms);
 
 /* ------------------------------------------------------------------ */
-/* Many connects under one wait  (not implemented yet: -ENOSYS)        */
+/* Many connects under one wait                                        */
 /* ------------------------------------------------------------------ */
 
 #define SOCKX_CONNECT_STAGGER_MS 250
 
 /*
- * sockx_connect_any - connect to the first of n stream addresses that
- * answers (RFC 8305 style): addresses[0] starts at once, each next attempt
- * when the previous failed or after SOCKX_CONNECT_STAGGER_MS; the first to
- * complete wins, every other socket is closed.  If all fail, the error of
- * addresses[0] (or -ETIMEDOUT).  Invalid addresses and n == 0 are -EINVAL
- * before anything is sent.
+ * sockx_connect_any - connect to the first of n stream or seqpacket
+ * addresses that answers (RFC 8305 style), within timeout_ms for the whole
+ * call: addresses[0] starts at once, each next attempt when the previous
+ * one failed or SOCKX_CONNECT_STAGGER_MS after it started; attempts in
+ * flight are waited on together (a full unix backlog is retried without
+ * spinning); the first to complete wins, every other socket is closed.  If
+ * all fail, the error of addresses[0]; -ETIMEDOUT if the deadline passes
+ * first.  Invalid or datagram addresses and n == 0 are -EINVAL before
+ * anything is sent.
  */
 int sockx_connect_any(sockx **out, const char *const *addresses, size_t n,
                       int timeout_ms);
