@@ -167,6 +167,24 @@ int sockx_adopt(sockx **out, int fd);
 int sockx_fd(const sockx *s);
 
 /*
+ * sockx_set_kernel_timeouts - on != 0: the timed transfers of s (read,
+ * write, their _full loops, sendto, recvfrom, send_fds, recv_fds,
+ * send_cred, recv_cred) sleep in the system call itself, on a blocking
+ * descriptor with SO_RCVTIMEO / SO_SNDTIMEO set to the time left (set
+ * only when it changes), instead of trying first and waiting in
+ * select/poll: one system call per transfer that has to wait, fastest
+ * when the peer runs on another CPU.  The same contract holds (one
+ * deadline, no EINTR, no SIGPIPE, -ETIMEDOUT), but a timeout can end a
+ * kernel clock tick or two late, a stream send waits until all of len is
+ * queued or the deadline passes, and two threads must not both receive
+ * (or both send) on s at once.  0 turns it off.  The descriptor's
+ * O_NONBLOCK flag, which copies of it share, is cleared while it is on;
+ * do not set SO_RCVTIMEO / SO_SNDTIMEO on it yourself.  -EOPNOTSUPP on a
+ * listening socket.
+ */
+int sockx_set_kernel_timeouts(sockx *s, int on);
+
+/*
  * sockx_release - free the handle and return its descriptor, which the
  * caller now owns.  sockx_release(NULL) is -EINVAL.
  */

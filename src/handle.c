@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * handle.c - the life of a handle: adopt, fd, release, shutdown, linger,
- * close, abort, and the local and peer addresses.
+ * handle.c - the life of a handle: adopt, fd, release, kernel-timeout
+ * mode, shutdown, linger, close, abort, and the local and peer addresses.
  *
- * Invariant: a handle owns exactly one descriptor, in O_NONBLOCK and
- * FD_CLOEXEC mode, from the moment it exists until exactly one of
- * sockx_close, sockx_abort or sockx_release frees it.  Closing a listener
- * made with SOCKX_UNLINK_ON_CLOSE removes its socket file first, and only
- * if the file is still the one it bound.
+ * Invariant: a handle owns exactly one descriptor, in FD_CLOEXEC mode and
+ * O_NONBLOCK unless kernel-timeout mode is on, from the moment it exists
+ * until exactly one of sockx_close, sockx_abort or sockx_release frees it.
+ * Closing a listener made with SOCKX_UNLINK_ON_CLOSE removes its socket
+ * file first, and only if the file is still the one it bound.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -131,6 +131,34 @@ set_linger(int fd, int onoff, int seconds)
 
 	if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) < 0)
 		return -errno;
+	return 0;
+}
+
+SX_EXPORT int
+sockx_set_kernel_timeouts(sockx *s, int on)
+{
+	int fl, listening = 0;
+	socklen_t len = sizeof(listening);
+
+	if (s == NULL)
+		return sx_ret(-EINVAL);
+	/* A blocking listener would make sockx_accept block. */
+	if (on && (getsockopt(s->fd, SOL_SOCKET, SO_ACCEPTCONN, &listening,
+	    &len) < 0 || listening))
+		return sx_ret(listening ? -EOPNOTSUPP : -errno);
+	fl = fcntl(s->fd, F_GETFL);
+	if (fl < 0)
+		return sx_ret(-errno);
+	fl = on ? fl & ~O_NONBLOCK : fl | O_NONBLOCK;
+	if (fcntl(s->fd, F_SETFL, fl) < 0)
+		return sx_ret(-errno);
+	if (on) {
+		s->flags |= SX_KERNEL_TIMEOUTS;
+		s->rcvtimeo_ns = -1;	/* the kernel's values are unknown */
+		s->sndtimeo_ns = -1;
+	} else {
+		s->flags &= ~SX_KERNEL_TIMEOUTS;
+	}
 	return 0;
 }
 

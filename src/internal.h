@@ -41,9 +41,10 @@ sx_sret(ssize_t r)
 }
 
 /*
- * One socket.  fd is O_NONBLOCK and FD_CLOEXEC from birth to close, and
- * owned by the handle alone.  family and type are fixed at creation and
- * spare a getsockopt() on every call that depends on them.
+ * One socket.  fd is FD_CLOEXEC from birth to close, O_NONBLOCK except in
+ * kernel-timeout mode, and owned by the handle alone.  family and type
+ * are fixed at creation and spare a getsockopt() on every call that
+ * depends on them.
  */
 struct sockx {
 	int fd;
@@ -53,6 +54,8 @@ struct sockx {
 	char *unlink_path;	/* SOCKX_UNLINK_ON_CLOSE: the file to remove */
 	dev_t dev;		/* ... if it is still this one */
 	ino_t ino;
+	int64_t rcvtimeo_ns;	/* SO_RCVTIMEO as armed (-1: unknown) */
+	int64_t sndtimeo_ns;	/* SO_SNDTIMEO as armed (-1: unknown) */
 };
 
 /*
@@ -61,6 +64,11 @@ struct sockx {
  * reported (-ENAMETOOLONG).
  */
 #define SX_LONG_PATH	0x1u
+/*
+ * sockx_set_kernel_timeouts: fd is blocking, and the transfers of io.c
+ * sleep in the system call under SO_RCVTIMEO / SO_SNDTIMEO.
+ */
+#define SX_KERNEL_TIMEOUTS	0x2u
 
 /* handle.c: a handle for fd (which it then owns), or NULL without memory. */
 sockx *sx_handle_new(int fd, int family, int type);

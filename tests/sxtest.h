@@ -137,4 +137,51 @@ sxt_close_all(int *fds, int n)
 		close(fds[--n]);
 }
 
+#ifdef SXT_KERNEL_TIMEOUTS
+/*
+ * Built with SXT_KERNEL_TIMEOUTS, a test program runs all of its tests in
+ * kernel-timeout mode: every handle it connects, accepts, adopts or makes
+ * as a pair has sockx_set_kernel_timeouts() on (listeners excepted, which
+ * refuse it).  The real functions are called through their names in
+ * parentheses, which the macros below do not expand.
+ */
+static inline int
+sxt_kernel_mode(int r, sockx **s)
+{
+	if (r == 0 && s != NULL && *s != NULL)
+		(void)sockx_set_kernel_timeouts(*s, 1);
+	return r;
+}
+
+static inline int
+sxt_pair_k(sockx **a, sockx **b, int type)
+{
+	return sxt_kernel_mode(sxt_kernel_mode((sockx_pair)(a, b, type), a),
+	    b);
+}
+
+static inline int
+sxt_connect_k(sockx **out, const char *address, int ms)
+{
+	return sxt_kernel_mode((sockx_connect)(out, address, ms), out);
+}
+
+static inline int
+sxt_accept_k(sockx *l, sockx **out, int ms)
+{
+	return sxt_kernel_mode((sockx_accept)(l, out, ms), out);
+}
+
+static inline int
+sxt_adopt_k(sockx **out, int fd)
+{
+	return sxt_kernel_mode((sockx_adopt)(out, fd), out);
+}
+
+#define sockx_pair(a, b, type)		sxt_pair_k((a), (b), (type))
+#define sockx_connect(out, addr, ms)	sxt_connect_k((out), (addr), (ms))
+#define sockx_accept(l, out, ms)	sxt_accept_k((l), (out), (ms))
+#define sockx_adopt(out, fd)		sxt_adopt_k((out), (fd))
+#endif /* SXT_KERNEL_TIMEOUTS */
+
 #endif

@@ -942,6 +942,90 @@ START_TEST(io_bad_arguments_are_einval)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* Kernel-timeout mode (the rest of this file runs in it as well when    */
+/* built as test-io-kernel)                                            */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The value of a SO_*TIMEO option in milliseconds (the kernel keeps it in
+ * clock ticks, so it reads back rounded up to one: 250 ms reads 252 at
+ * HZ=250).
+ */
+static long
+timeo_ms(sockx *s, int opt)
+{
+	struct timeval tv;
+	socklen_t len = sizeof(tv);
+
+	ck_assert_int_eq(getsockopt(sockx_fd(s), SOL_SOCKET, opt, &tv, &len), 0);
+	return (long)tv.tv_sec * 1000 + (long)tv.tv_usec / 1000;
+}
+
+/*
+ * Turning it on makes the descriptor blocking and off non-blocking again;
+ * a listener refuses it (sockx_accept would block); NULL is -EINVAL.
+ */
+START_TEST(io_kernel_mode_switches_blocking_and_refuses_listeners)
+{
+	char name[64];
+	sockx *a, *b, *l;
+
+	ck_assert_int_eq((sockx_pair)(&a, &b, SOCK_STREAM), 0);
+	ck_assert_int_eq(sockx_set_kernel_timeouts(a, 1), 0);
+	ck_assert_int_eq(fcntl(sockx_fd(a), F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(sockx_set_kernel_timeouts(a, 0), 0);
+	ck_assert_int_ne(fcntl(sockx_fd(a), F_GETFL) & O_NONBLOCK, 0);
+	CHECK_ERR(sockx_set_kernel_timeouts(NULL, 1), EINVAL);
+	ck_assert_int_eq(sockx_listen(&l, sxt_abstract(name, sizeof(name),
+	    "kl"), 0, 0, 0), 0);
+	CHECK_ERR(sockx_set_kernel_timeouts(l, 1), EOPNOTSUPP);
+	ck_assert_int_ne(fcntl(sockx_fd(l), F_GETFL) & O_NONBLOCK, 0);
+	ck_assert_int_eq(sockx_close(l), 0);
+	ck_assert_int_eq(sockx_close(a), 0);
+	ck_assert_int_eq(sockx_close(b), 0);
+}
+END_TEST
+
+/*
+ * The kernel holds 7/8 of the call's timeout (the rest is waited for
+ * after it, on finer timer slots), rounded up to a millisecond, and no
+ * limit for -1, so a call with the same timeout finds it armed; a read
+ * times out after its timeout, at most a few kernel ticks late, and
+ * timeout 0 only tries.
+ */
+START_TEST(io_kernel_mode_arms_the_timeout_and_times_out)
+{
+	sockx *a, *b;
+	double t0, el;
+	char c;
+
+	ck_assert_int_eq((sockx_pair)(&a, &b, SOCK_STREAM), 0);
+	ck_assert_int_eq(sockx_set_kernel_timeouts(a, 1), 0);
+	ck_assert_int_eq(sockx_write(b, "x", 1, -1), 1);
+	ck_assert_int_eq(sockx_read(a, &c, 1, 60), 1);
+	ck_assert_int_ge(timeo_ms(a, SO_RCVTIMEO), 53);	/* 7/8 of 60 */
+	ck_assert_int_lt(timeo_ms(a, SO_RCVTIMEO), 64);
+	t0 = sxt_now();
+	CHECK_ERR(sockx_read(a, &c, 1, 0), ETIMEDOUT);
+	ck_assert(sxt_now() - t0 < 0.005);
+	ck_assert_int_ge(timeo_ms(a, SO_RCVTIMEO), 53);	/* untouched */
+	ck_assert_int_lt(timeo_ms(a, SO_RCVTIMEO), 64);
+	t0 = sxt_now();
+	CHECK_ERR(sockx_read(a, &c, 1, 60), ETIMEDOUT);
+	el = sxt_now() - t0;
+	ck_assert_msg(el >= 0.060 && el < 0.080, "timed out after %.4f s", el);
+	ck_assert_int_eq(sockx_write(b, "x", 1, -1), 1);
+	ck_assert_int_eq(sockx_read(a, &c, 1, -1), 1);
+	ck_assert_int_eq(timeo_ms(a, SO_RCVTIMEO), 0);	/* no limit */
+	ck_assert_int_eq(sockx_write(a, "y", 1, 250), 1);
+	ck_assert_int_ge(timeo_ms(a, SO_SNDTIMEO), 219);	/* 7/8 of 250 */
+	ck_assert_int_lt(timeo_ms(a, SO_SNDTIMEO), 230);
+	ck_assert_int_eq(sockx_close(a), 0);
+	ck_assert_int_eq(sockx_close(b), 0);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -991,6 +1075,11 @@ test_suite(void)
 	tcase_add_test(tc, io_read_full_error_reports_done_exactly);
 	tcase_add_test(tc, io_read_full_returns_short_count_at_end_of_stream);
 	tcase_add_test(tc, io_write_full_error_reports_done_exactly);
+	suite_add_tcase(s, tc);
+
+	tc = sx_tcase("kernel-timeouts", 10);
+	tcase_add_test(tc, io_kernel_mode_switches_blocking_and_refuses_listeners);
+	tcase_add_test(tc, io_kernel_mode_arms_the_timeout_and_times_out);
 	suite_add_tcase(s, tc);
 
 	tc = sx_tcase("threads", 30);
