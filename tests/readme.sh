@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # readme.sh README DEMO INCDIR LIBDIR SOCKX_DEMO - the README stays true: its
-# C example compiles warning-free and runs; its sockx-addr command prints
+# C example compiles warning-free and reads what a server (python3) sends;
+# its sockx-addr command prints
 # exactly the output the README shows; sockx-addr reports a bad address with
 # exit status 1; sockx-demo (SOCKX_DEMO) prints exactly the output the
 # README shows and exits 0.  CC may name the compiler.
@@ -22,18 +23,35 @@ shown() {
     fences == 3 { exit }' "$readme"
 }
 
+# The C example is a client: run it against a Python server on an abstract
+# socket that sends one line and closes (python3 comes with meson).
 sed -n '/^```c$/,/^```$/p' "$readme" | sed '1d;$d' >"$tmp/example.c"
+name=sockx-readme-$$
+mkfifo "$tmp/ready"
+timeout 10 python3 -c '
+import socket, sys
+l = socket.socket(socket.AF_UNIX)
+l.bind(b"\0" + sys.argv[1].encode())
+l.listen()
+open(sys.argv[2], "w").close()
+c, _ = l.accept()
+c.sendall(b"hello from a server\n")
+c.close()' "$name" "$tmp/ready" 2>"$tmp/server.log" &
+server=$!
 # shellcheck disable=SC2086
 if [ -s "$tmp/example.c" ] &&
     $cc -std=c99 -pedantic-errors -Wall -Wextra -Werror -I"$inc" \
       "$tmp/example.c" -L"$lib" -lsockx -o "$tmp/example" 2>"$tmp/log" &&
-    [ "$(LD_LIBRARY_PATH=$lib "$tmp/example")" = \
-      "[fe80::1%lo]:80 (type 1, 28 bytes)" ]; then
-  echo "ok - the README's C example compiles and runs"
+    timeout 10 cat "$tmp/ready" >/dev/null &&
+    [ "$(LD_LIBRARY_PATH=$lib timeout 10 "$tmp/example" "@$name")" = \
+      "hello from a server" ]; then
+  echo "ok - the README's C example compiles and reads from a server"
 else
-  sed 's/^/# /' "$tmp/log"
+  sed 's/^/# /' "$tmp/log" "$tmp/server.log"
   echo "not ok - the README's C example"
 fi
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
 
 # The command line after "build/doc/examples/sockx-addr", and the block after.
 cmd=$(grep -m1 '^build/doc/examples/sockx-addr ' "$readme")
