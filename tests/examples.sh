@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# examples.sh SOCKX_PRIVSEP SOCKX_AUTHD - the privilege-separation pair and
-# the authorising unix service do what their header comments say.  Runs as
-# root and switches to the user nobody (65534, group nogroup) with setpriv;
-# a missing precondition is a failure, never a skip.  Every command runs
-# under `timeout 10`, every background process is waited for.
+# examples.sh SOCKX_PRIVSEP SOCKX_AUTHD LIBSOCKX - the privilege-separation
+# pair and the authorising unix service do what their header comments say.
+# Runs as root and switches to the user nobody (65534, group nogroup) with
+# setpriv; a missing precondition is a failure, never a skip.  Every
+# command runs under `timeout 10`, every background process is waited for.
 set -u
-privsep=$1 authd=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-# nobody must reach the socket files and the files of the tests in $tmp.
+# nobody must reach the socket files and the files of the tests in $tmp,
+# and run the programs, which the build tree may not allow (a checkout in
+# /root): they run from copies in $tmp/bin, with the library next to them.
 chmod 755 "$tmp"
+mkdir "$tmp/bin"
+cp "$1" "$2" "$tmp/bin/" && cp "$3" "$tmp/bin/libsockx.so.1" &&
+  chmod -R a+rX "$tmp/bin" || { echo "Bail out! cannot copy the programs"; exit 1; }
+export LD_LIBRARY_PATH=$tmp/bin
+privsep=$tmp/bin/${1##*/} authd=$tmp/bin/${2##*/}
 echo "1..12"
 
 t() { timeout 10 "$@"; }
