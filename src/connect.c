@@ -70,40 +70,48 @@ is_self_connected(int fd, const struct sockaddr_storage *peer)
 }
 
 /*
- * The end of a TCP connect that was in progress and is now writable:
- * SO_ERROR decides.
+ * Where a TCP connect in progress stands once the wait said writable: 1
+ * connected, 0 still in progress (a wake-up that came early), or -errno.
+ * A peer name means connected; without one, SO_ERROR tells a failure
+ * from a connect that has not finished.
  */
 static int
 tcp_result(int fd, const struct sx_addr *a)
 {
-	socklen_t n = sizeof(int);
+	struct sockaddr_storage peer;
+	socklen_t n = sizeof(peer);
 	int err;
 
+	if (getpeername(fd, (struct sockaddr *)&peer, &n) == 0)
+		return is_self_connected(fd, &a->ss) ? -ECONNREFUSED : 1;
+	if (errno != ENOTCONN)
+		return -errno;
+	n = sizeof(err);
 	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &n) < 0)
 		return -errno;
-	if (err != 0)
-		return -err;
-	return is_self_connected(fd, &a->ss) ? -ECONNREFUSED : 0;
+	return -err;
 }
 
-/* A TCP connect: in progress until writable, then SO_ERROR decides. */
+/* A TCP connect: in progress until writable and then connected. */
 static int
 connect_tcp(int fd, const struct sx_addr *a, const struct sx_deadline *dl)
 {
-	struct sx_waitfd w = { .fd = fd, .events = SOCKX_WRITABLE };
+	struct sx_retry rt = SX_RETRY_INIT;
 	int r;
 
 	r = connect(fd, (const struct sockaddr *)&a->ss, a->len);
 	/* After EINTR the kernel goes on connecting, as after EINPROGRESS. */
 	if (r < 0 && errno != EINPROGRESS && errno != EINTR)
 		return -errno;
-	if (r < 0) {
-		r = sx_wait(&w, 1, dl);
+	if (r == 0)
+		return is_self_connected(fd, &a->ss) ? -ECONNREFUSED : 0;
+	do {
+		r = sx_wait_retry(&rt, fd, SOCKX_WRITABLE, dl);
 		if (r < 0)
 			return r;
-		return tcp_result(fd, a);
-	}
-	return is_self_connected(fd, &a->ss) ? -ECONNREFUSED : 0;
+		r = tcp_result(fd, a);
+	} while (r == 0);
+	return r < 0 ? r : 0;
 }
 
 static int
@@ -203,9 +211,19 @@ struct attempt {
 	struct sx_addr a;
 	int fd;			/* in flight: its socket; else -1 */
 	int err;		/* failed: why */
-	int64_t retry_ns;	/* unix on a full backlog: when to try again */
+	int64_t retry_ns;	/* backing off: when to look again (a unix
+				   backlog full, a TCP wake-up too early) */
 	int64_t step_ns;	/* ... and the backoff step after that */
 };
+
+/* Leave t out of the waits until a backoff step from now. */
+static void
+backoff(struct attempt *t, int64_t now)
+{
+	t->retry_ns = now + t->step_ns;
+	if (t->step_ns < SX_BACKOFF_MAX_NS)
+		t->step_ns *= 2;
+}
 
 /*
  * One connect(2) of t: 1 connected, 0 in flight (TCP in progress, or a
@@ -226,9 +244,7 @@ attempt_connect(struct attempt *t, int64_t now)
 			return 0;
 		if (!unix_ || errno != EAGAIN)
 			return -errno;
-		t->retry_ns = now + t->step_ns;
-		if (t->step_ns < SX_BACKOFF_MAX_NS)
-			t->step_ns *= 2;
+		backoff(t, now);
 		return 0;
 	}
 	if (!unix_ && is_self_connected(t->fd, &t->a.ss))
@@ -318,10 +334,14 @@ attempts_judge(struct attempt *t, size_t n, const struct sx_waitfd *w,
 			if (w[m++].revents == 0)
 				continue;
 			r = tcp_result(t[i].fd, &t[i].a);
-			r = r == 0 ? 1 : r;
-		} else if (now >= t[i].retry_ns) {
+			if (r == 0)		/* woke early: back off */
+				backoff(&t[i], now);
+		} else if (now < t[i].retry_ns) {
+			continue;
+		} else if (t[i].a.ss.ss_family == AF_UNIX) {
 			r = attempt_connect(&t[i], now);
 		} else {
+			t[i].retry_ns = 0;	/* TCP: wait for it again */
 			continue;
 		}
 		if (r == 1)
@@ -342,10 +362,6 @@ attempts_parse(struct attempt *t, const char *const *addresses, size_t n)
 	size_t i;
 	int r;
 
-	for (i = 0; i < n; i++) {
-		t[i].fd = -1;
-		t[i].a.dirfd = -1;
-	}
 	for (i = 0; i < n; i++) {
 		if (addresses[i] == NULL)
 			return -EINVAL;
@@ -381,6 +397,10 @@ sockx_connect_any(sockx **out, const char *const *addresses, size_t n,
 		return sx_ret(r);
 	t = calloc(n, sizeof(*t));
 	w = calloc(n, sizeof(*w));
+	for (i = 0; t != NULL && i < n; i++) {
+		t[i].fd = -1;		/* nothing to close yet */
+		t[i].a.dirfd = -1;
+	}
 	if (t == NULL || w == NULL) {
 		r = -ENOMEM;
 		goto out;

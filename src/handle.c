@@ -67,7 +67,7 @@ destroy(sockx *s)
 SX_EXPORT int
 sockx_adopt(sockx **out, int fd)
 {
-	int family, type, fl;
+	int family, type, fl, r;
 	socklen_t n;
 	sockx *s;
 
@@ -87,10 +87,21 @@ sockx_adopt(sockx **out, int fd)
 	s = sx_handle_new(fd, family, type);
 	if (s == NULL)
 		return sx_ret(-ENOMEM);
-	/* Neither can fail on a descriptor that getsockopt() accepted. */
-	if (!(fl & O_NONBLOCK))
-		fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	/*
+	 * A security module may refuse either; then the descriptor goes
+	 * back to the caller as it came.
+	 */
+	r = 0;
+	if (!(fl & O_NONBLOCK) && fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		r = -errno;
+	} else if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+		r = -errno;
+		fcntl(fd, F_SETFL, fl);
+	}
+	if (r < 0) {
+		free(s);
+		return sx_ret(r);
+	}
 	*out = s;
 	return 0;
 }

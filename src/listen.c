@@ -54,20 +54,33 @@ lock_dir(const char *path)
 	return fd;
 }
 
-/* Is the socket file at a dead: a socket that refuses connections? */
+/*
+ * Is the file at a's path stale, a socket nobody listens on?  1 if so (or
+ * if it is gone), 0 if it is something else or a live socket, or -errno
+ * when the check itself failed.
+ */
 static int
 is_stale(const struct sx_addr *a)
 {
 	struct stat st;
 	int fd, r;
 
-	if (lstat(a->path, &st) < 0 || !S_ISSOCK(st.st_mode))
+	if (lstat(a->path, &st) < 0)
+		return errno == ENOENT ? 1 : -errno;
+	if (!S_ISSOCK(st.st_mode))
 		return 0;
 	fd = socket(AF_UNIX, a->type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return 0;
-	r = connect(fd, (const struct sockaddr *)&a->ss, a->len) < 0 &&
-	    errno == ECONNREFUSED;
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)&a->ss, a->len) == 0)
+		r = 0;
+	else if (errno == ECONNREFUSED || errno == ENOENT)
+		r = 1;
+	else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+	    errno == ENOMEM || errno == EACCES || errno == EPERM)
+		r = -errno;
+	else
+		r = 0;		/* live (EAGAIN: its backlog is full), or another type */
 	close(fd);
 	return r;
 }
@@ -76,14 +89,17 @@ static int
 bind_addr(int fd, const struct sx_addr *a, unsigned flags)
 {
 	const struct sockaddr *sa = (const struct sockaddr *)&a->ss;
+	int r;
 
 	if (bind(fd, sa, a->len) == 0)
 		return 0;
 	if (errno != EADDRINUSE)
 		return -errno;
-	/* The probe sets errno; whatever it saw, the path is in use. */
-	if (!(flags & SOCKX_UNLINK_STALE) || a->path == NULL || !is_stale(a))
+	if (!(flags & SOCKX_UNLINK_STALE) || a->path == NULL)
 		return -EADDRINUSE;
+	r = is_stale(a);
+	if (r <= 0)
+		return r < 0 ? r : -EADDRINUSE;
 	if (unlink(a->path) < 0 && errno != ENOENT)
 		return -EADDRINUSE;
 	return bind(fd, sa, a->len) == 0 ? 0 : -errno;
@@ -180,9 +196,13 @@ sockx_listen(sockx **out, const char *address, int backlog, unsigned flags,
 	if (r < 0)
 		goto fail;
 	if (a.path != NULL) {
-		/* The file is ours from here: remember which one it is. */
+		/*
+		 * The file is ours from here: remember which one it is.  If
+		 * that fails, the file bind() just made goes.
+		 */
 		if (lstat(a.path, &st) < 0) {
 			r = -errno;
+			unlink(a.path);
 			goto fail;
 		}
 		bound = 1;

@@ -988,8 +988,9 @@ START_TEST(io_kernel_mode_switches_blocking_and_refuses_listeners)
 END_TEST
 
 /*
- * The kernel holds 7/8 of the call's timeout (the rest is waited for
- * after it, on finer timer slots), rounded up to a millisecond, and no
+ * The kernel holds 7/8 of the time the call has left (the rest is waited
+ * for after it, on finer timer slots; a slow run under valgrind has a
+ * little less left when it arms), rounded up to a millisecond, and no
  * limit for -1, so a call with the same timeout finds it armed; a read
  * times out after its timeout, at most a few kernel ticks late, and
  * timeout 0 only tries.
@@ -1004,12 +1005,12 @@ START_TEST(io_kernel_mode_arms_the_timeout_and_times_out)
 	ck_assert_int_eq(sockx_set_kernel_timeouts(a, 1), 0);
 	ck_assert_int_eq(sockx_write(b, "x", 1, -1), 1);
 	ck_assert_int_eq(sockx_read(a, &c, 1, 60), 1);
-	ck_assert_int_ge(timeo_ms(a, SO_RCVTIMEO), 53);	/* 7/8 of 60 */
+	ck_assert_int_ge(timeo_ms(a, SO_RCVTIMEO), 45);	/* 7/8 of 60 */
 	ck_assert_int_lt(timeo_ms(a, SO_RCVTIMEO), 64);
 	t0 = sxt_now();
 	CHECK_ERR(sockx_read(a, &c, 1, 0), ETIMEDOUT);
 	ck_assert(sxt_now() - t0 < 0.005);
-	ck_assert_int_ge(timeo_ms(a, SO_RCVTIMEO), 53);	/* untouched */
+	ck_assert_int_ge(timeo_ms(a, SO_RCVTIMEO), 45);	/* untouched */
 	ck_assert_int_lt(timeo_ms(a, SO_RCVTIMEO), 64);
 	t0 = sxt_now();
 	CHECK_ERR(sockx_read(a, &c, 1, 60), ETIMEDOUT);
@@ -1019,7 +1020,7 @@ START_TEST(io_kernel_mode_arms_the_timeout_and_times_out)
 	ck_assert_int_eq(sockx_read(a, &c, 1, -1), 1);
 	ck_assert_int_eq(timeo_ms(a, SO_RCVTIMEO), 0);	/* no limit */
 	ck_assert_int_eq(sockx_write(a, "y", 1, 250), 1);
-	ck_assert_int_ge(timeo_ms(a, SO_SNDTIMEO), 219);	/* 7/8 of 250 */
+	ck_assert_int_ge(timeo_ms(a, SO_SNDTIMEO), 210);	/* 7/8 of 250 */
 	ck_assert_int_lt(timeo_ms(a, SO_SNDTIMEO), 230);
 	ck_assert_int_eq(sockx_close(a), 0);
 	ck_assert_int_eq(sockx_close(b), 0);
