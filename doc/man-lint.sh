@@ -8,11 +8,18 @@
 set -u
 dir=$(cd "$(dirname "$0")" && pwd)
 fail=0
+errs=$(mktemp)
+trap 'rm -f "$errs"' EXIT
 echo "1..$#"
 for page in "$@"; do
-  msgs=$(mandoc -Tlint -Wstyle "$page" 2>&1 |
-    grep -v -e 'outdated mandoc.db' \
-      -e 'STYLE: referenced manual not found: Xr [a-z][a-z0-9_]* [0-9]' || true)
+  # Lint messages come on stdout; mandoc's own notices (an outdated
+  # mandoc.db) on stderr, read apart so that they never split a line.
+  msgs=$(mandoc -Tlint -Wstyle "$page" 2>"$errs" |
+    grep -v -e 'STYLE: referenced manual not found: Xr [a-z][a-z0-9_]* [0-9]' \
+    || true)
+  more=$(grep -v -e 'outdated mandoc.db' "$errs" || true)
+  msgs="$msgs${msgs:+${more:+
+}}$more"
   own=$(sed -n 's/^\.Xr \(sockx[a-z0-9_]*\) \([0-9]\).*/\1.\2/p' "$page" | sort -u)
   for ref in $own; do
     [ -e "$dir/$ref" ] || grep -q "'$ref'" "$dir/meson.build" ||
