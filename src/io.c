@@ -367,7 +367,7 @@ sockx_recvfrom(sockx *s, void *buf, size_t len,
 {
 	struct sockaddr_storage ss;
 	struct sx_deadline dl;
-	socklen_t sl;
+	socklen_t sl = 0;	/* stays 0 when nothing was received */
 	ssize_t n;
 
 	if ((from == NULL) != (fromlen == NULL))
@@ -377,6 +377,12 @@ sockx_recvfrom(sockx *s, void *buf, size_t len,
 		return sx_sret(n);
 	n = sx_recv_dl(s, buf, len, from != NULL ? &ss : NULL,
 	    from != NULL ? &sl : NULL, NULL, &dl);
+	if (n == 0 && from != NULL && sl == 0) {
+		/* A stream read of 0 bytes received nothing: the peer. */
+		sl = sizeof(ss);
+		if (getpeername(s->fd, (struct sockaddr *)&ss, &sl) < 0)
+			n = -errno;
+	}
 	if (n >= 0 && from != NULL) {
 		memcpy(from, &ss, sl);
 		*fromlen = sl;
