@@ -192,7 +192,9 @@ arm(sockx *s, int opt, const struct sx_deadline *dl, int *flags)
 /*
  * After an attempt that failed with r: 0 to try again (after a signal, or
  * once the wait says so), or the error to return.  In kernel-timeout mode
- * the attempt itself waited: EAGAIN then means the deadline passed.
+ * the attempt itself waited: EAGAIN then means that the armed time ran
+ * out, which is -ETIMEDOUT once the deadline has passed too, and else one
+ * more attempt for what is left.
  */
 static int
 retry(sockx *s, ssize_t r, struct sx_retry *rt, int events,
