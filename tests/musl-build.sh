@@ -31,34 +31,10 @@ src=$(cd "${1:-$(dirname "$0")/..}" && pwd) || exit 1
 strict=${STRICT_MESSAGES:-0}
 
 packages=(musl-tools gcc meson ninja-build python3 socat util-linux binutils)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null |
-    grep -q '^install ok installed$' || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "# installing: ${missing[*]}"
-  sudo=
-  [ "$(id -u)" -eq 0 ] || sudo=sudo
-  { $sudo apt-get update -qq &&
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq \
-      --no-install-recommends "${missing[@]}"; } >/dev/null ||
-    { echo "Bail out! cannot install ${missing[*]}"; exit 1; }
-fi
+bash "$(dirname "$0")/need-packages.sh" "${packages[@]}" ||
+  { echo "Bail out! cannot install ${packages[*]}"; exit 1; }
 
-tmp=$(mktemp -d /tmp/musl-build.XXXXXX)
-if [ "${KEEP:-0}" = 1 ]; then
-  echo "# work directory: $tmp"
-else
-  trap 'rm -rf "$tmp"' EXIT
-fi
-n=0 fail=0
-ok() { n=$((n + 1)); echo "ok $n - $*"; }
-not_ok() { n=$((n + 1)); echo "not ok $n - $*"; fail=1; }
-say() { sed 's/^/# /' "$@"; }
-bail() { echo "Bail out! $*"; echo "1..$n"; exit 1; }
-now() { date +%s.%N; }
-secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
+. "$(dirname "$0")/tap-lib.sh" musl-build
 t() { timeout 60 "$@"; }
 
 # ---- musl-gcc ----------------------------------------------------------

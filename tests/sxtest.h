@@ -137,6 +137,36 @@ sxt_close_all(int *fds, int n)
 		close(fds[--n]);
 }
 
+/*
+ * Occupy every free descriptor number below high with copies of one
+ * /dev/null descriptor, raising RLIMIT_NOFILE first if it is too low, so
+ * that every new descriptor gets a number at or above high.  Returns how
+ * many went into fds (room for high); close them with sxt_close_all.
+ */
+static inline int
+sxt_occupy_low_fds(int *fds, int high)
+{
+	struct rlimit rl;
+	int null, fd, n = 0;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < (rlim_t)high + 500) {
+		ck_assert_uint_ge(rl.rlim_max, (rlim_t)high + 500);
+		rl.rlim_cur = (rlim_t)high + 500;
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	ck_assert_int_ge(null, 0);
+	fds[n++] = null;
+	while ((fd = fcntl(null, F_DUPFD_CLOEXEC, 0)) < high) {
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_lt(n, high);
+		fds[n++] = fd;
+	}
+	ck_assert_int_eq(close(fd), 0);
+	return n;
+}
+
 #ifdef SXT_KERNEL_TIMEOUTS
 /*
  * Built with SXT_KERNEL_TIMEOUTS, a test program runs all of its tests in

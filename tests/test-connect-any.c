@@ -1345,35 +1345,6 @@ END_TEST
 #define HIGH_FD 1600
 
 /*
- * Occupy every free descriptor number below HIGH_FD with copies of one
- * /dev/null descriptor, raising RLIMIT_NOFILE first if it is too low.
- * Returns how many went into fds (room for HIGH_FD).
- */
-static int
-occupy_low_fds(int *fds)
-{
-	struct rlimit rl;
-	int null, fd, n = 0;
-
-	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	if (rl.rlim_cur < HIGH_FD + 500) {
-		ck_assert_uint_ge(rl.rlim_max, HIGH_FD + 500);
-		rl.rlim_cur = HIGH_FD + 500;
-		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	}
-	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ck_assert_int_ge(null, 0);
-	fds[n++] = null;
-	while ((fd = fcntl(null, F_DUPFD_CLOEXEC, 0)) < HIGH_FD) {
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_lt(n, HIGH_FD);
-		fds[n++] = fd;
-	}
-	ck_assert_int_eq(close(fd), 0);
-	return n;
-}
-
-/*
  * With every socket numbered above 1500: [silent TCP, live TCP] is waited
  * on (two TCP connects in progress under one wait) and address 1 wins
  * after the stagger; [silent TCP, full unix backlog] times out on time
@@ -1390,7 +1361,7 @@ START_TEST(any_high_descriptors)
 	int nlow, before;
 
 	warm_up();
-	nlow = occupy_low_fds(low);
+	nlow = sxt_occupy_low_fds(low, HIGH_FD);
 	silent_tcp(&s);
 	live_tcp4(&v);
 	ck_assert_int_gt(s.lfd, 1500);

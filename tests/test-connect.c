@@ -875,35 +875,6 @@ END_TEST
 /* Descriptor numbers taken so that every new socket gets one above this. */
 #define HIGH_FD 1600
 
-/*
- * Occupy every free descriptor number below HIGH_FD with copies of one
- * /dev/null descriptor, raising RLIMIT_NOFILE first if it is too low.
- * Returns how many went into fds (room for HIGH_FD).
- */
-static int
-occupy_low_fds(int *fds)
-{
-	struct rlimit rl;
-	int null, fd, n = 0;
-
-	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	if (rl.rlim_cur < HIGH_FD + 500) {
-		ck_assert_uint_ge(rl.rlim_max, HIGH_FD + 500);
-		rl.rlim_cur = HIGH_FD + 500;
-		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
-	}
-	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	ck_assert_int_ge(null, 0);
-	fds[n++] = null;
-	while ((fd = fcntl(null, F_DUPFD_CLOEXEC, 0)) < HIGH_FD) {
-		ck_assert_int_ge(fd, 0);
-		ck_assert_int_lt(n, HIGH_FD);
-		fds[n++] = fd;
-	}
-	ck_assert_int_eq(close(fd), 0);
-	return n;
-}
-
 START_TEST(connect_high_fd_numbers_work)
 {
 	static int low[HIGH_FD];
@@ -912,7 +883,7 @@ START_TEST(connect_high_fd_numbers_work)
 	double t0, elapsed, cpu;
 	sockx *l, *a = NULL, *c = SENTINEL;
 
-	nlow = occupy_low_fds(low);
+	nlow = sxt_occupy_low_fds(low, HIGH_FD);
 
 	/* A full unix backlog: the retries, at a high number. */
 	sxt_abstract(name, sizeof(name), "high");
