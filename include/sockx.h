@@ -36,11 +36,11 @@ extern "C" {
 #endif
 
 #define SOCKX_VERSION_MAJOR 1
-#define SOCKX_VERSION_MINOR 0
+#define SOCKX_VERSION_MINOR 1
 #define SOCKX_VERSION_PATCH 0
 
 /*
- * sockx_version - the library's version at run time, "1.0.0".
+ * sockx_version - the library's version at run time, "1.1.0".
  *
  * Returns a static string; it may differ from the SOCKX_VERSION_* macros
  * the program was compiled with when a newer library is installed.

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: MIT
 # abi-symbols.sh LIB MAPFILE BACKEND - the ABI of the built library is
 # exactly the version script: SONAME libsockx.so.1; every defined dynamic
-# symbol is a sockx_* function at @@LIBSOCKX_1.0 and listed in MAPFILE, and
-# every name in MAPFILE is exported.  Also: the library imports no
+# symbol is a sockx_* function listed in MAPFILE, at the version node that
+# lists it (@@LIBSOCKX_1.0 or @@LIBSOCKX_1.1), and every name in MAPFILE is
+# exported.  Also: the library imports no
 # resolver, nothing that prints, nothing that exits or aborts; and it waits
 # with BACKEND (select or poll: the meson option wait_backend), never with
 # the other.
@@ -23,30 +24,36 @@ else
   not_ok "SONAME is '$soname', want libsockx.so.1"
 fi
 
-# nm -D lists the version node itself as an absolute symbol; skip it.
+# The version script as "name@@NODE" lines, and its nodes in order.
+want=$(awk '
+  /^[A-Z][A-Z0-9_.]* *\{/ { node = $1 }
+  /^[[:space:]]*sockx_[a-z0-9_]*;/ { gsub(/[[:space:];]/, ""); print $0 "@@" node }
+' "$map" | sort)
+nodes=$(sed -n 's/^\(LIBSOCKX_[0-9.]*\) *{.*/\1/p' "$map" | tr '\n' ' ')
+
+# nm -D lists each version node itself as an absolute symbol; skip them.
 defined=$(nm -D --defined-only "$lib" | awk '$2 != "A" { print $2, $3 }')
 bad=$(printf '%s\n' "$defined" |
-  grep -Ev '^T sockx_[a-z0-9_]+@@LIBSOCKX_1\.0$' || true)
+  grep -Ev '^T sockx_[a-z0-9_]+@@LIBSOCKX_1\.[01]$' || true)
 if [ -z "$bad" ]; then
-  echo "ok - every exported symbol is a sockx_* function @@LIBSOCKX_1.0"
+  echo "ok - every exported symbol is a sockx_* function of a LIBSOCKX_1.x node"
 else
   not_ok "unexpected exports:" $bad
 fi
 
-exported=$(printf '%s\n' "$defined" | sed 's/^T \(.*\)@@.*/\1/' | sort)
-listed=$(sed -n 's/^[[:space:]]*\(sockx_[a-z0-9_]*\);.*/\1/p' "$map" | sort)
-if [ "$exported" = "$listed" ]; then
-  echo "ok - exports equal the version script ($(echo "$listed" | wc -l) names)"
+exported=$(printf '%s\n' "$defined" | sed 's/^T //' | sort)
+if [ "$exported" = "$want" ]; then
+  echo "ok - exports equal the version script, node by node ($(echo "$want" | wc -l) names)"
 else
-  not_ok "exports differ from $map:"
-  diff <(echo "$listed") <(echo "$exported") 2>/dev/null | sed 's/^/# /' || true
+  not_ok "exports differ from $map (< script, > library):"
+  diff <(echo "$want") <(echo "$exported") 2>/dev/null | sed 's/^/# /' || true
 fi
 
-abs=$(nm -D --defined-only "$lib" | awk '$2 == "A" { print $3 }')
-if [ "$abs" = "LIBSOCKX_1.0" ]; then
-  echo "ok - the only version node is LIBSOCKX_1.0"
+abs=$(nm -D --defined-only "$lib" | awk '$2 == "A" { print $3 }' | tr '\n' ' ')
+if [ "$abs" = "$nodes" ] && [ "$nodes" = "LIBSOCKX_1.0 LIBSOCKX_1.1 " ]; then
+  echo "ok - the version nodes are $nodes"
 else
-  not_ok "version nodes: $abs"
+  not_ok "version nodes: library '$abs', script '$nodes'"
 fi
 
 imports=$(nm -D --undefined-only "$lib" | awk '{ print $2 }' | sed 's/@.*//')

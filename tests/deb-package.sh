@@ -255,8 +255,9 @@ symbols_from_map() {
 if symbols_from_map "$up/$map" >"$d/$lib.symbols" 2>"$tmp/log"; then
   nsym=$(grep -c '^ ' "$d/$lib.symbols")
   nmap=$(sed -n 's/^[[:space:]]*\(sockx_[a-z0-9_]*\);.*/\1/p' "$up/$map" | wc -l)
-  if [ "$nsym" -eq $((nmap + 1)) ]; then
-    ok "debian/$lib.symbols from $map: $nmap functions and the version node"
+  nnode=$(grep -c '^LIBSOCKX_[0-9.]* *{' "$up/$map")
+  if [ "$nsym" -eq $((nmap + nnode)) ]; then
+    ok "debian/$lib.symbols from $map: $nmap functions and $nnode version nodes"
   else
     not_ok "debian/$lib.symbols has $nsym lines, $map $nmap names"
   fi

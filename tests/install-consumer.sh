@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# install-consumer.sh BUILDDIR PROGRAM.c - install the build into a
+# install-consumer.sh BUILDDIR PROGRAM.c VERSION - install the build into a
 # temporary DESTDIR, then build PROGRAM.c the way a user would, with only
 # `pkg-config --cflags --libs libsockx` (PKG_CONFIG_SYSROOT_DIR points
 # pkg-config into the staged tree), run it against the installed library,
@@ -8,6 +8,7 @@
 set -eu
 build=$1
 program=$2
+version=$3
 cc=${CC:-cc}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -47,9 +48,9 @@ else
 fi
 
 if [ "$(readlink "$libdir/libsockx.so")" = libsockx.so.1 ] &&
-    [ "$(readlink "$libdir/libsockx.so.1")" = libsockx.so.1.0.0 ] &&
-    [ -f "$libdir/libsockx.so.1.0.0" ]; then
-  echo "ok - libsockx.so -> libsockx.so.1 -> libsockx.so.1.0.0"
+    [ "$(readlink "$libdir/libsockx.so.1")" = "libsockx.so.$version" ] &&
+    [ -f "$libdir/libsockx.so.$version" ]; then
+  echo "ok - libsockx.so -> libsockx.so.1 -> libsockx.so.$version"
 else
   not_ok "library links are wrong: $(ls -l "$libdir" | grep sockx)"
 fi

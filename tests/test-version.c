@@ -17,7 +17,7 @@ START_TEST(version_matches_macros_and_project)
 	    SOCKX_VERSION_MINOR, SOCKX_VERSION_PATCH);
 	ck_assert_str_eq(sockx_version(), want);
 	ck_assert_str_eq(sockx_version(), PROJECT_VERSION);
-	ck_assert_str_eq(sockx_version(), "1.0.0");
+	ck_assert_str_eq(sockx_version(), "1.1.0");
 }
 END_TEST
 
