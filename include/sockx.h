@@ -377,8 +377,9 @@ int sockx_set_linger(sockx *s, int seconds);
  * sockx_close - orderly close; frees s and returns the close() result (the
  * descriptor is closed and the handle freed whatever it is; a signal that
  * cut a linger short is -EINPROGRESS).  A listener made with
- * SOCKX_UNLINK_ON_CLOSE first removes its socket file, if the file is
- * still the one it bound.  sockx_close(NULL) is a no-op returning 0.
+ * SOCKX_UNLINK_ON_CLOSE first removes its socket file, if this process
+ * bound it (a forked child's close leaves it) and the file is still the
+ * one it bound.  sockx_close(NULL) is a no-op returning 0.
  */
 int sockx_close(sockx *s);
 

@@ -7,7 +7,9 @@
  * O_NONBLOCK unless kernel-timeout mode is on, from the moment it exists
  * until exactly one of sockx_close, sockx_abort or sockx_release frees it.
  * Closing a listener made with SOCKX_UNLINK_ON_CLOSE removes its socket
- * file first, and only if the file is still the one it bound.
+ * file first, and only in the process that bound it and only if the file
+ * is still the one it bound: a forked child that closes its inherited copy
+ * leaves the parent's live file alone.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -50,7 +52,7 @@ destroy(sockx *s)
 {
 	int r = 0;
 
-	if (s->unlink_path != NULL)
+	if (s->unlink_path != NULL && s->unlink_pid == getpid())
 		sx_unlink_if_ours(s->unlink_path, s->dev, s->ino);
 	/*
 	 * Linux releases the descriptor whatever close() returns.  EINTR

@@ -54,6 +54,7 @@ struct sockx {
 	char *unlink_path;	/* SOCKX_UNLINK_ON_CLOSE: the file to remove */
 	dev_t dev;		/* ... if it is still this one */
 	ino_t ino;
+	pid_t unlink_pid;	/* ... by this process only: the one that bound it */
 	int64_t rcvtimeo_ns;	/* SO_RCVTIMEO as armed (-1: unknown) */
 	int64_t sndtimeo_ns;	/* SO_SNDTIMEO as armed (-1: unknown) */
 };

@@ -229,6 +229,7 @@ sockx_listen(sockx **out, const char *address, int backlog, unsigned flags,
 		}
 		s->dev = st.st_dev;
 		s->ino = st.st_ino;
+		s->unlink_pid = getpid();
 	}
 	if (a.dirfd >= 0)
 		s->flags |= SX_LONG_PATH;

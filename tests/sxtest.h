@@ -2,9 +2,10 @@
 /*
  * sxtest.h - small helpers the Check programs share: clocks (wall and
  * this thread's CPU), unique abstract names and private temporary
- * directories, a descriptor moved above a given number, a unix listener
- * whose backlog is full, the text of a local address, and CHECK_ERR.  Each helper fails the test (ck_assert)
- * rather than return an error.
+ * directories (also nested ones for paths longer than sun_path), a
+ * descriptor moved above a given number, a unix listener whose backlog is
+ * full, the text of a local address, and CHECK_ERR.  Each helper fails the
+ * test (ck_assert) rather than return an error.
  */
 #ifndef SOCKX_TEST_SXTEST_H
 #define SOCKX_TEST_SXTEST_H
@@ -74,6 +75,42 @@ sxt_tmpdir(char *buf, size_t size)
 	snprintf(buf, size, "%s/sockx-test-XXXXXX", t != NULL ? t : "/tmp");
 	ck_assert_ptr_nonnull(mkdtemp(buf));
 	return buf;
+}
+
+/* Directory names of 40 bytes, four deep: a path over 150 bytes. */
+#define SXT_DIR40 "d123456789012345678901234567890123456789"
+#define SXT_DEPTH 4
+
+/*
+ * Make SXT_DEPTH nested directories under dir; path gets the deepest, so
+ * that a socket file in it has a path longer than sun_path.
+ */
+static inline void
+sxt_deep_dirs(const char *dir, char *path, size_t size)
+{
+	int i;
+
+	snprintf(path, size, "%s", dir);
+	for (i = 0; i < SXT_DEPTH; i++) {
+		ck_assert_uint_lt(strlen(path) + sizeof(SXT_DIR40) + 1, size);
+		strcat(path, "/" SXT_DIR40);
+		ck_assert_int_eq(mkdir(path, 0700), 0);
+	}
+}
+
+/* Remove what sxt_deep_dirs made, and dir itself. */
+static inline void
+sxt_remove_deep_dirs(const char *dir, char *path)
+{
+	char *slash;
+
+	while (strcmp(path, dir) != 0) {
+		ck_assert_int_eq(rmdir(path), 0);
+		slash = strrchr(path, '/');
+		ck_assert_ptr_nonnull(slash);
+		*slash = '\0';
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
 }
 
 /* Move fd to the lowest free number >= min; returns the new number. */

@@ -1399,39 +1399,6 @@ END_TEST
 /* 12. Unix paths longer than sun_path                                 */
 /* ------------------------------------------------------------------ */
 
-/* Directory names of 40 bytes, four deep: a path over 150 bytes. */
-#define DIR40 "d123456789012345678901234567890123456789"
-#define DEPTH 4
-
-/* Make DEPTH nested directories under dir; path gets the deepest. */
-static void
-make_deep_dirs(const char *dir, char *path, size_t size)
-{
-	int i;
-
-	snprintf(path, size, "%s", dir);
-	for (i = 0; i < DEPTH; i++) {
-		ck_assert_uint_lt(strlen(path) + sizeof(DIR40) + 1, size);
-		strcat(path, "/" DIR40);
-		ck_assert_int_eq(mkdir(path, 0700), 0);
-	}
-}
-
-/* Remove what make_deep_dirs made, and dir itself. */
-static void
-remove_deep_dirs(const char *dir, char *path)
-{
-	char *slash;
-
-	while (strcmp(path, dir) != 0) {
-		ck_assert_int_eq(rmdir(path), 0);
-		slash = strrchr(path, '/');
-		ck_assert_ptr_nonnull(slash);
-		*slash = '\0';
-	}
-	ck_assert_int_eq(rmdir(dir), 0);
-}
-
 /*
  * A long path works as a live address (also behind a refused one), and
  * its directory descriptor is not left open.  A long path whose directory
@@ -1453,7 +1420,7 @@ START_TEST(any_long_unix_paths)
 
 	warm_up();
 	sxt_tmpdir(dir, sizeof(dir));
-	make_deep_dirs(dir, deep, sizeof(deep));
+	sxt_deep_dirs(dir, deep, sizeof(deep));
 	snprintf(path, sizeof(path), "%s/s.sock", deep);
 	ck_assert_uint_gt(strlen(path), 108);
 	ck_assert_int_eq(sockx_listen(&l, path, 0, 0, 0), 0);
@@ -1503,7 +1470,7 @@ START_TEST(any_long_unix_paths)
 	live_close(&u);
 	ck_assert_int_eq(sockx_close(l), 0);
 	ck_assert_int_eq(unlink(path), 0);
-	remove_deep_dirs(dir, deep);
+	sxt_remove_deep_dirs(dir, deep);
 }
 END_TEST
 

@@ -667,39 +667,6 @@ START_TEST(connect_tcp_self_connect_econnrefused)
 }
 END_TEST
 
-/* Directory names of 40 bytes, four deep: a path over 150 bytes. */
-#define DIR40 "d123456789012345678901234567890123456789"
-#define DEPTH 4
-
-/* Make DEPTH nested directories under dir; path gets the deepest. */
-static void
-make_deep_dirs(const char *dir, char *path, size_t size)
-{
-	int i;
-
-	snprintf(path, size, "%s", dir);
-	for (i = 0; i < DEPTH; i++) {
-		ck_assert_uint_lt(strlen(path) + sizeof(DIR40) + 1, size);
-		strcat(path, "/" DIR40);
-		ck_assert_int_eq(mkdir(path, 0700), 0);
-	}
-}
-
-/* Remove what make_deep_dirs made, and dir itself. */
-static void
-remove_deep_dirs(const char *dir, char *path)
-{
-	char *slash;
-
-	while (strcmp(path, dir) != 0) {
-		ck_assert_int_eq(rmdir(path), 0);
-		slash = strrchr(path, '/');
-		ck_assert_ptr_nonnull(slash);
-		*slash = '\0';
-	}
-	ck_assert_int_eq(rmdir(dir), 0);
-}
-
 static void
 check_no_names(const sockx *s)
 {
@@ -721,7 +688,7 @@ START_TEST(connect_unix_long_path_connects)
 	sockx *l, *c = NULL, *a = NULL;
 
 	sxt_tmpdir(dir, sizeof(dir));
-	make_deep_dirs(dir, deep, sizeof(deep));
+	sxt_deep_dirs(dir, deep, sizeof(deep));
 	snprintf(path, sizeof(path), "%s/s.sock", deep);
 	ck_assert_uint_ge(strlen(path), 150);
 	ck_assert_int_eq(sockx_listen(&l, path, 0, 0, 0), 0);
@@ -746,7 +713,7 @@ START_TEST(connect_unix_long_path_connects)
 	ck_assert_int_eq(sockx_close(c), 0);
 	ck_assert_int_eq(sockx_close(l), 0);
 	ck_assert_int_eq(unlink(path), 0);
-	remove_deep_dirs(dir, deep);
+	sxt_remove_deep_dirs(dir, deep);
 }
 END_TEST
 
@@ -757,7 +724,7 @@ START_TEST(connect_unix_long_basename_enametoolong)
 	sockx *s = SENTINEL;
 
 	sxt_tmpdir(dir, sizeof(dir));
-	make_deep_dirs(dir, deep, sizeof(deep));
+	sxt_deep_dirs(dir, deep, sizeof(deep));
 	/* Even /proc/self/fd/N/<basename> cannot hold 100 bytes of name. */
 	snprintf(path, sizeof(path), "%s/%0100d", deep, 0);
 	ck_assert_int_eq(sockx_listen(&s, path, 0, 0, 0), -ENAMETOOLONG);
@@ -768,7 +735,7 @@ START_TEST(connect_unix_long_basename_enametoolong)
 	ck_assert_ptr_eq(s, SENTINEL);
 	ck_assert_int_eq(lstat(path, &st), -1);
 	ck_assert_int_eq(errno, ENOENT);
-	remove_deep_dirs(dir, deep);
+	sxt_remove_deep_dirs(dir, deep);
 }
 END_TEST
 

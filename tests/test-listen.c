@@ -648,6 +648,49 @@ START_TEST(listen_unlink_on_close_spares_replacement)
 }
 END_TEST
 
+/*
+ * Only the process that bound the file removes it: a forked child that
+ * closes (even _i) or aborts (odd _i) its inherited copy of the listener
+ * leaves the parent's file, which still serves; the parent's own close
+ * then removes it.  _i / 2 == 1: a path longer than sun_path.
+ */
+START_TEST(listen_unlink_on_close_only_by_creator)
+{
+	char dir[128], deep[PATH_MAX], path[PATH_MAX + 16];
+	struct stat was;
+	sockx *l, *c, *a;
+	pid_t pid;
+	int st;
+
+	sxt_tmpdir(dir, sizeof(dir));
+	snprintf(deep, sizeof(deep), "%s", dir);
+	if (_i / 2 == 1)
+		sxt_deep_dirs(dir, deep, sizeof(deep));
+	join(path, sizeof(path), deep, "/s.sock");
+	ck_assert_int_eq(sockx_listen(&l, path, 0, SOCKX_UNLINK_ON_CLOSE, 0),
+	    0);
+	was = lstat_ok(path);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0)
+		_exit((_i % 2 == 0 ? sockx_close(l) : sockx_abort(l)) == 0 ?
+		    0 : 1);
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_same(path, &was);
+	ck_assert_int_eq(sockx_connect(&c, path, 1000), 0);
+	ck_assert_int_eq(sockx_accept(l, &a, 1000), 0);
+	ck_assert_int_eq(sockx_close(a), 0);
+	ck_assert_int_eq(sockx_close(c), 0);
+	ck_assert_int_eq(sockx_close(l), 0);
+	assert_gone(path);
+	if (_i / 2 == 1)
+		sxt_remove_deep_dirs(dir, deep);
+	else
+		ck_assert_int_eq(rmdir(dir), 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* mode                                                                */
 /* ------------------------------------------------------------------ */
@@ -1548,6 +1591,7 @@ test_suite(void)
 	tcase_add_test(tc, listen_no_unlink_flag_keeps_file);
 	tcase_add_test(tc, listen_release_keeps_file);
 	tcase_add_test(tc, listen_unlink_on_close_spares_replacement);
+	tcase_add_loop_test(tc, listen_unlink_on_close_only_by_creator, 0, 4);
 	tcase_add_test(tc, listen_failure_after_bind_removes_file);
 	tcase_add_test(tc, listen_chmod_failure_removes_file);
 	suite_add_tcase(s, tc);
