@@ -47,21 +47,8 @@ debversion=$version-1
 up=$tmp/libsockx-$version
 
 mkdir "$up"
-if git -C "$src" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  how="git ls-files --cached --others --exclude-standard"
-  # Files deleted in the working tree are still in the index: skip them.
-  (cd "$src" && git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' f; do
-      if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
-    done) >"$tmp/files"
-  tar -C "$src" --null -T "$tmp/files" -cf - | tar -C "$up" -xf -
-  stamp=$(git -C "$src" log -1 --format=%ct 2>/dev/null)
-else
-  how="the tree less .git, build*/ and _build*/"
-  tar -C "$src" --exclude-vcs --exclude='./build*' --exclude='./_build*' \
-    -cf - . | tar -C "$up" -xf -
-  stamp=
-fi
+copy_tree "$src" "$up"
+stamp=$(git -C "$src" log -1 --format=%ct 2>/dev/null || true)
 [ -n "$stamp" ] || stamp=$(date +%s)
 count=$(find "$up" -type f | wc -l)
 if [ -f "$up/meson.build" ] && [ -f "$up/$map" ] && [ ! -e "$up/debian" ]
