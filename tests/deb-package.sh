@@ -115,9 +115,11 @@ Description: safe, timed Unix-domain and TCP/UDP socket library - development fi
  passing, peer credentials and address parsing behind one handle, with a
  stable ABI.
  .
- This package contains the header file, the pkg-config file, the link
- for the linker, the manual pages (sockx(7) for the conventions and one
- page for each function) and the sources of the example programs.
+ This package contains the header file, the pkg-config file, the CMake
+ package (find_package(libsockx) and the target libsockx::libsockx), the
+ link for the linker, the static library, the manual pages (sockx(7) for
+ the conventions and one page for each function) and the sources of the
+ example programs.
 EOF
 
 cat >"$d/changelog" <<EOF
@@ -168,7 +170,7 @@ endif
 
 override_dh_auto_configure:
 	dh_auto_configure -- -Ddocs=enabled -Dtests=$(TESTS) \
-		-Dexamples=false -Dfuzz=disabled
+		-Dexamples=false -Dfuzz=disabled -Ddefault_library=both
 
 # doc/man-lint.sh reads mandoc's stdout and stderr through one pipe (2>&1):
 # past 4 KiB of block-buffered lint output (long paths, as in a build
@@ -202,8 +204,11 @@ EOF
 done
 cat >"$d/libsockx-dev.install" <<'EOF'
 usr/include/sockx.h
+usr/lib/*/libsockx.a
 usr/lib/*/libsockx.so
 usr/lib/*/pkgconfig/libsockx.pc
+usr/lib/*/cmake/libsockx/libsockxConfig.cmake
+usr/lib/*/cmake/libsockx/libsockxConfigVersion.cmake
 usr/share/man/man3/sockx_*.3
 usr/share/man/man7/sockx.7
 EOF
@@ -443,7 +448,10 @@ names=$(sed -n 's/^[[:space:]]*\(sockx_[a-z0-9_]*\);.*/\1/p' "$up/$map" | sort)
 missing_pages=$(comm -23 <(printf '%s\n' "$names") <(printf '%s\n' "$man3"))
 bad=
 for f in /usr/include/sockx.h "/usr/lib/$ma/libsockx.so" \
-    "/usr/lib/$ma/pkgconfig/libsockx.pc" /usr/share/man/man7/sockx.7.gz \
+    "/usr/lib/$ma/libsockx.a" "/usr/lib/$ma/pkgconfig/libsockx.pc" \
+    "/usr/lib/$ma/cmake/libsockx/libsockxConfig.cmake" \
+    "/usr/lib/$ma/cmake/libsockx/libsockxConfigVersion.cmake" \
+    /usr/share/man/man7/sockx.7.gz \
     /usr/share/doc/libsockx-dev/copyright \
     $(cd "$up/doc/examples" &&
       printf '/usr/share/doc/libsockx-dev/examples/%s\n' *.c); do
@@ -451,7 +459,7 @@ for f in /usr/include/sockx.h "/usr/lib/$ma/libsockx.so" \
 done
 if [ -z "$bad" ] && [ -z "$missing_pages" ] &&
     ! printf '%s\n' "$got_dev" | grep -q "libsockx\.so\.$soversion"; then
-  ok "libsockx-dev holds the header, libsockx.so, libsockx.pc, the examples, sockx(7) and a man3 page for each of the $(printf '%s\n' "$names" | wc -l) functions"
+  ok "libsockx-dev holds the header, libsockx.so, libsockx.a, libsockx.pc, the CMake package, the examples, sockx(7) and a man3 page for each of the $(printf '%s\n' "$names" | wc -l) functions"
 else
   not_ok "libsockx-dev: missing$bad $missing_pages, or it holds the shared library"
 fi
@@ -483,6 +491,14 @@ then
 else
   say "$tmp/log"
   not_ok "debian/tests/build on the extracted .debs"
+fi
+
+stray=$(nm -g --defined-only "$root/usr/lib/$ma/libsockx.a" 2>&1 |
+  awk 'NF == 3 && $3 !~ /^sockx_/ { print $3 }')
+if [ -f "$root/usr/lib/$ma/libsockx.a" ] && [ -z "$stray" ]; then
+  ok "the shipped libsockx.a defines no global outside sockx_*"
+else
+  not_ok "the shipped libsockx.a: missing, or defines" $stray
 fi
 
 echo "# times: dpkg-buildpackage ${build_time} s, lintian ${lintian_time} s"

@@ -20,8 +20,8 @@ secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 # copy_tree SRC DEST: copy the source tree SRC into DEST (which exists) as
 # a user would get it, without build directories: for a git checkout the
 # files git knows of, tracked or untracked, less what .gitignore ignores
-# (the working tree as it is); otherwise the tree less .git, build*/ and
-# _build*/.  Sets how to the words that say which.
+# (the working tree as it is); otherwise the tree less .git, build*/,
+# _build*/ and obj-*/ (debhelper's).  Sets how to the words that say which.
 copy_tree() {
   if git -C "$1" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     how="git ls-files --cached --others --exclude-standard"
@@ -31,8 +31,8 @@ copy_tree() {
         if [ -e "$f" ] || [ -L "$f" ]; then printf '%s\0' "$f"; fi
       done) | tar -C "$1" --null -T - -cf - | tar -C "$2" -xf -
   else
-    how="the tree less .git, build*/ and _build*/"
+    how="the tree less .git, build*/, _build*/ and obj-*/"
     tar -C "$1" --exclude-vcs --exclude='./build*' --exclude='./_build*' \
-      -cf - . | tar -C "$2" -xf -
+      --exclude='./obj-*' -cf - . | tar -C "$2" -xf -
   fi
 }
