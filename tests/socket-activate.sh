@@ -151,7 +151,7 @@ served() {
   then
     not_ok "$name: wrong message or credentials (pid $pid)" "$rx" "$log"
   else
-    ok "$name: echoed; READY=1 arrived from pid $pid, uid $(id -u), gid $(id -g)"
+    ok "$name: echoed; READY=1 came from pid $pid, uid $(id -u), gid $(id -g)"
   fi
 }
 

@@ -228,7 +228,6 @@ START_TEST(inherit_fd_bound_datagram_socket_is_adopted_and_receives)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET };
 	struct sockaddr_storage ss;
-	sa_family_t fam = AF_UNIX;
 	char dir[PATH_MAX], text[PATH_MAX + 16], spec[32], buf[4];
 	socklen_t len;
 	sockx *s;
@@ -250,8 +249,10 @@ START_TEST(inherit_fd_bound_datagram_socket_is_adopted_and_receives)
 	} else if (_i == 1) {
 		bind_abstract(fd, "d", text, sizeof(text));
 	} else if (_i == 2) {
-		ck_assert_int_eq(bind(fd, (struct sockaddr *)&fam,
-		    sizeof(fam)), 0);
+		memset(&ss, 0, sizeof(ss));
+		ss.ss_family = AF_UNIX;
+		ck_assert_int_eq(bind(fd, (struct sockaddr *)&ss,
+		    sizeof(sa_family_t)), 0);
 	}
 	ck_assert_int_eq(sockx_listen(&s, fd_text(spec, sizeof(spec), fd), 0,
 	    0, 0), 0);
@@ -597,6 +598,16 @@ env_copy(struct env_copy *c)
 	return 0;
 }
 
+static void
+env_free(struct env_copy *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		free(c->text[2 * i + 1]);
+	free(c->text);
+}
+
 static int
 env_same(const struct env_copy *c)
 {
@@ -685,7 +696,7 @@ run_act(const struct act *a)
 	char text[NKINDS][80], pid[32];
 	size_t i, n = strlen(a->kinds);
 	sockx *s = NULL;
-	int fd, r;
+	int fd, r, same;
 
 	for (i = 0; i < n; i++) {
 		if (a->kinds[i] == '-') {
@@ -712,7 +723,9 @@ run_act(const struct act *a)
 	r = sockx_listen(&s, a->address, 7, a->flags, a->mode);
 	if (r != a->want || (r < 0 && errno != -r))
 		return 4;
-	if (!env_same(&env))
+	same = env_same(&env);
+	env_free(&env);
+	if (!same)
 		return 5;
 	if (r < 0) {
 		if (s != NULL)
@@ -844,8 +857,10 @@ START_TEST(inherit_notify_from_a_child_carries_its_pid)
 	ck_assert_int_eq(setenv("NOTIFY_SOCKET", name, 1), 0);
 	pid = fork();
 	ck_assert_int_ge(pid, 0);
-	if (pid == 0)
+	if (pid == 0) {
+		sockx_close(rx);	/* the child's copy */
 		_exit(sockx_notify("READY=1", 1000) == 1 ? 0 : 1);
+	}
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 	ck_assert_int_eq(status, 0);
 	ck_assert_int_eq(sockx_recv_cred(rx, buf, sizeof(buf), &c, 1000), 7);
@@ -977,10 +992,12 @@ START_TEST(inherit_notify_connect_errors_are_returned_as_they_are)
 		ck_assert_msg(geteuid() == 0, "needs root to drop to nobody");
 		pid = fork();
 		ck_assert_int_ge(pid, 0);
-		if (pid == 0)
+		if (pid == 0) {
+			sockx_close(l);		/* the child's copy */
 			_exit(setgid(65534) == 0 && setuid(65534) == 0 &&
 			    sockx_notify("READY=1", 1000) == -EACCES &&
 			    errno == EACCES ? 0 : 1);
+		}
 		ck_assert_int_eq(waitpid(pid, &status, 0), pid);
 		ck_assert_int_eq(status, 0);
 		check_nothing_received(l);
