@@ -23,7 +23,10 @@
  *    passed descriptors unchanged on failure, and the adopted one serving;
  *  - sockx_notify sends state as one datagram with the sender's
  *    credentials to a path or abstract NOTIFY_SOCKET (checked on the
- *    receiving side with SO_PASSCRED), returns 0 when NOTIFY_SOCKET is
+ *    receiving side with SO_PASSCRED; they ride on the datagram, so they
+ *    arrive even when SO_PASSCRED is turned on after it was queued; a
+ *    forked child's carry its pid; the longest names that fit work),
+ *    returns 0 when NOTIFY_SOCKET is
  *    unset, -EINVAL for a NULL or empty state, a bad timeout and a
  *    malformed NOTIFY_SOCKET, the connect error as it is (-ENOENT,
  *    -ECONNREFUSED, -EACCES), -ETIMEDOUT at its deadline from a full
@@ -870,6 +873,29 @@ START_TEST(inherit_notify_from_a_child_carries_its_pid)
 }
 END_TEST
 
+/*
+ * The credentials ride on the datagram itself (SCM_CREDENTIALS from the
+ * sender): they arrive even when the receiver turns SO_PASSCRED on only
+ * after the datagram was queued, where the kernel would otherwise give
+ * its placeholder (pid 0, overflow ids; sockx_recv_cred: -1).
+ */
+START_TEST(inherit_notify_credentials_ride_on_the_datagram)
+{
+	char name[80], text[96];
+	sockx *rx;
+
+	sxt_abstract(name, sizeof(name), "late");
+	snprintf(text, sizeof(text), "unixgram:%s", name);
+	ck_assert_int_eq(sockx_listen(&rx, text, 0, 0, 0), 0);
+	ck_assert_int_eq(setenv("NOTIFY_SOCKET", name, 1), 0);
+	ck_assert_int_eq(sockx_notify("READY=1", 1000), 1);
+	ck_assert_int_eq(sockx_set_passcred(rx, 1), 0);
+	check_received(rx, "READY=1");
+	unsetenv("NOTIFY_SOCKET");
+	sockx_close(rx);
+}
+END_TEST
+
 START_TEST(inherit_notify_unset_returns_0)
 {
 	unsetenv("NOTIFY_SOCKET");
@@ -1159,6 +1185,7 @@ test_suite(void)
 	    inherit_notify_sends_to_abstract_socket_with_credentials);
 	tcase_add_test(tc, inherit_notify_sends_to_path_socket_with_credentials);
 	tcase_add_test(tc, inherit_notify_from_a_child_carries_its_pid);
+	tcase_add_test(tc, inherit_notify_credentials_ride_on_the_datagram);
 	tcase_add_test(tc, inherit_notify_unset_returns_0);
 	tcase_add_test(tc, inherit_notify_bad_state_or_timeout_is_einval);
 	tcase_add_loop_test(tc, inherit_notify_malformed_socket_is_einval, 0,
