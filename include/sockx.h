@@ -151,7 +151,8 @@ int sockx_connect(sockx **out, const char *address, int timeout_ms);
  * passed sockets), -ENOENT (nothing passed to this process, or not that
  * name), -ENOTUNIQ (several passed sockets have NAME).  On failure the
  * descriptor is left exactly as it was.  The environment is read with
- * secure_getenv and never changed; a passed socket may be taken once per
+ * secure_getenv (ignored in set-user-ID programs and those with file
+ * capabilities) and never changed; a passed socket may be taken once per
  * process (the library cannot tell: a second take makes two handles of
  * one descriptor).  sockx_connect and sockx_connect_any refuse these
  * forms with -EINVAL.
@@ -383,7 +384,8 @@ ssize_t sockx_recv_cred(sockx *s, void *buf, size_t len,
  * gid), to NOTIFY_SOCKET (an absolute path, or "@name" for an abstract
  * name), as sd_notify does.  A full receiver is waited on for up to
  * timeout_ms without spinning.  The environment is read with
- * secure_getenv and never changed; the socket used is closed before the
+ * secure_getenv (ignored in set-user-ID programs and those with file
+ * capabilities) and never changed; the socket used is closed before the
  * call returns.
  *
  * Returns 1 when sent, 0 when NOTIFY_SOCKET is unset, or -EINVAL (NULL

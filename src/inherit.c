@@ -6,8 +6,9 @@
  * manager.
  *
  * Invariants: the environment is only read, never changed (LISTEN_* and
- * NOTIFY_SOCKET are read with secure_getenv, so a set-user-ID program
- * never trusts its caller's); a descriptor is adopted only once every
+ * NOTIFY_SOCKET are read with secure_getenv, so a program in
+ * secure-execution mode, set-user-ID or with file capabilities, never
+ * trusts its caller's); a descriptor is adopted only once every
  * check has passed and nothing else can fail but the two fcntl() calls,
  * whose effect is undone if the second fails, so on any failure the
  * descriptor is left exactly as it came (open, same status and descriptor

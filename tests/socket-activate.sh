@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# socket-activate.sh INHERIT_ECHO - socket activation with a real service
-# manager's tool: systemd-socket-activate(1) listens, and on the first
-# connection runs tests/inherit-echo with LISTEN_PID, LISTEN_FDS and
-# (with --fdname) LISTEN_FDNAMES set and the sockets at 3, 4, ...;
+# socket-activate.sh INHERIT_ECHO [INHERIT_ECHO_SELF] - socket activation
+# with a real service manager's tool: systemd-socket-activate(1) listens,
+# and on the first connection runs tests/inherit-echo with LISTEN_PID,
+# LISTEN_FDS and (with --fdname) LISTEN_FDNAMES set and the sockets at 3,
+# 4, ...;
 # inherit-echo takes its listener with sockx_listen("systemd:...") and
 # says READY=1 with sockx_notify, to a python3 receiver that checks the
 # message and its credentials (SO_PASSCRED: the pid inherit-echo reports,
@@ -14,12 +15,15 @@
 # named alike; and the refusals with the error names inherit-echo prints:
 # "systemd:unknown" and "systemd:x" of two (ENOTUNIQ), "systemd:" of two
 # (EINVAL), a name not passed (ENOENT) and no activation at all (ENOENT);
-# without NOTIFY_SOCKET, notify returns 0.  Servers are waited for by
+# without NOTIFY_SOCKET, notify returns 0; a set-user-ID copy run by an
+# unprivileged user ignores LISTEN_* and NOTIFY_SOCKET (secure_getenv),
+# the same copy without the bit does not.  Servers are waited for by
 # their logs, never by a sleep; everything runs under timeout(1) and is
 # killed on exit.  Skips (77) only when systemd-socket-activate is missing
 # (Debian package systemd); socat and python3 are required.
 set -u
 prog=$1
+prog_self=${2:-}
 socat=/usr/bin/socat
 activate=$(command -v systemd-socket-activate || true)
 n=0
@@ -101,12 +105,14 @@ print("got %s %d %d %d" % (msg.decode(), pid, uid, gid), flush=True)
 
 # activate LOG NLISTEN ADDRESS [ACTIVATE-ARGS...]: inherit-echo ADDRESS
 # under systemd-socket-activate ACTIVATE-ARGS, its output in LOG; returns
-# once the NLISTEN sockets listen.  $apid is the background job.
+# once the NLISTEN sockets listen.  $apid is the background job.  The
+# program is $run if set (ACTIVATE-ARGS may end with a command that execs
+# it), else $prog.
 activate() {
   local log=$1 count=$2 addr=$3
   shift 3
   env -u NOTIFY_SOCKET -u LISTEN_PID -u LISTEN_FDS -u LISTEN_FDNAMES \
-    timeout 60 "$activate" "$@" "$prog" "$addr" >"$log" 2>&1 &
+    timeout 60 "$activate" "$@" "${run:-$prog}" "$addr" >"$log" 2>&1 &
   apid=$!
   pids+=($apid)
   wait_for "$log" '^Listening on ' "$count"
@@ -119,11 +125,12 @@ echo_through() {
     [ "$(cat "$2")" = "hello ${1##*/}" ]
 }
 
-# served NAME PATH LOG RECEIVER-OUT: the echo through PATH worked,
-# inherit-echo exited 0, and (RECEIVER-OUT not empty) the receiver got
-# READY=1 with inherit-echo's pid, our uid and our gid.
+# served NAME PATH LOG RECEIVER-OUT [UID GID]: the echo through PATH
+# worked, inherit-echo exited 0, and (RECEIVER-OUT not empty) the receiver
+# got READY=1 with inherit-echo's pid and UID and GID (default: ours).
 served() {
   local name=$1 path=$2 log=$3 rx=$4 status pid
+  local uid=${5:-$(id -u)} gid=${6:-$(id -g)}
   if ! echo_through "$path" "$tmp/$name.reply"; then
     not_ok "$name: no echo through $path" "$tmp/$name.reply" "$log"
     return
@@ -147,11 +154,10 @@ served() {
     not_ok "$name: notify did not return 1" "$log"
   elif ! wait_for "$rx" '^got '; then
     not_ok "$name: the receiver got nothing" "$rx" "$log"
-  elif [ "$(grep '^got ' "$rx")" != "got READY=1 $pid $(id -u) $(id -g)" ]
-  then
+  elif [ "$(grep '^got ' "$rx")" != "got READY=1 $pid $uid $gid" ]; then
     not_ok "$name: wrong message or credentials (pid $pid)" "$rx" "$log"
   else
-    ok "$name: echoed; READY=1 came from pid $pid, uid $(id -u), gid $(id -g)"
+    ok "$name: echoed; READY=1 came from pid $pid, uid $uid, gid $gid"
   fi
 }
 
@@ -250,6 +256,57 @@ if [ "$status" = 2 ] && grep -q ': ENOENT$' "$tmp/a10.log"; then
   ok "systemd: without activation: ENOENT"
 else
   not_ok "systemd: without activation: status $status" "$tmp/a10.log"
+fi
+
+# 11.-13. Secure-execution mode (the environment comes from a less
+# privileged caller): an unprivileged user runs a set-user-ID root copy
+# of inherit-echo under systemd-socket-activate and setpriv(1), which
+# execs it in place (LISTEN_PID stays right).  The copy without the bit
+# takes its socket and notifies (the control); with the bit, LISTEN_* are
+# ignored (ENOENT) and so is NOTIFY_SOCKET ("fd:3" needs no environment:
+# it serves, and notify returns 0).  Needs root to make the copy.
+# INHERIT_ECHO_SELF is inherit-echo with the library compiled in, since
+# a set-user-ID program ignores RUNPATH's $ORIGIN and LD_LIBRARY_PATH.
+if [ -n "$prog_self" ] && [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null
+then
+  sdir=$tmp/suid
+  mkdir -m 755 "$sdir"
+  chmod 755 "$tmp"
+  cp "$prog_self" "$sdir/plain"
+  cp "$prog_self" "$sdir/suid"
+  chmod 4755 "$sdir/suid"
+  drop=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
+  abs="@sockx-test-$$-notify-plain"
+  receiver "$abs" "$tmp/rx11"
+  if run=$sdir/plain activate "$tmp/a11.log" 1 systemd: -l "$sdir/p.sock" \
+      -E "NOTIFY_SOCKET=$abs" "${drop[@]}"; then
+    served "unprivileged user, no set-user-ID bit: systemd:" \
+      "$sdir/p.sock" "$tmp/a11.log" "$tmp/rx11" 65534 65534
+  else
+    not_ok "systemd-socket-activate did not listen" "$tmp/a11.log"
+  fi
+  if run=$sdir/suid activate "$tmp/a12.log" 1 systemd: -l "$sdir/s.sock" \
+      "${drop[@]}"; then
+    refused "set-user-ID: LISTEN_* ignored" "$sdir/s.sock" \
+      "$tmp/a12.log" ENOENT
+  else
+    not_ok "systemd-socket-activate did not listen" "$tmp/a12.log"
+  fi
+  abs="@sockx-test-$$-notify-suid"
+  receiver "$abs" "$tmp/rx13"
+  if run=$sdir/suid activate "$tmp/a13.log" 1 fd:3 -l "$sdir/n.sock" \
+      -E "NOTIFY_SOCKET=$abs" "${drop[@]}"; then
+    served "set-user-ID: NOTIFY_SOCKET ignored, fd:3 taken" \
+      "$sdir/n.sock" "$tmp/a13.log" ""
+    if grep -q '^got ' "$tmp/rx13"; then
+      not_ok "set-user-ID: the receiver got a message" "$tmp/rx13"
+    fi
+  else
+    not_ok "systemd-socket-activate did not listen" "$tmp/a13.log"
+  fi
+else
+  echo "# not root, no setpriv or no INHERIT_ECHO_SELF:" \
+    "secure-execution cases left out"
 fi
 
 echo "1..$n"
