@@ -284,7 +284,8 @@ END_TEST
  */
 START_TEST(inherit_fd_non_listener_is_einval_and_left_alone)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_in sin = { .sin_family = AF_INET }, peer;
+	socklen_t len = sizeof(peer);
 	struct fdstate st;
 	char spec[32];
 	sockx *s = (sockx *)&spec;
@@ -311,15 +312,9 @@ START_TEST(inherit_fd_non_listener_is_einval_and_left_alone)
 		    sizeof(sin)), 0);
 		ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin,
 		    sizeof(sin)), 0);
-		{
-			struct sockaddr_in peer;
-			socklen_t len = sizeof(peer);
-
-			ck_assert_int_eq(getsockname(sv[1],
-			    (struct sockaddr *)&peer, &len), 0);
-			ck_assert_int_eq(connect(fd, (struct sockaddr *)&peer,
-			    len), 0);
-		}
+		ck_assert_int_eq(getsockname(sv[1], (struct sockaddr *)&peer,
+		    &len), 0);
+		ck_assert_int_eq(connect(fd, (struct sockaddr *)&peer, len), 0);
 		break;
 	default:
 		fd = raw_socket(AF_INET, SOCK_STREAM);
@@ -629,6 +624,8 @@ env_same(const struct env_copy *c)
 static int
 make_kind(char k, char *text, size_t size)
 {
+	struct sockaddr_storage ss;
+	socklen_t len;
 	int fd = -1, sv[2];
 
 	switch (k) {
@@ -636,16 +633,10 @@ make_kind(char k, char *text, size_t size)
 	case 'D':
 		fd = socket(AF_UNIX, k == 'L' ? SOCK_STREAM : SOCK_DGRAM, 0);
 		sxt_abstract(text, size, "act");
-		{
-			struct sockaddr_storage ss;
-			socklen_t len;
-
-			if (fd < 0 ||
-			    sockx_addr_parse(text, &ss, &len, NULL) < 0 ||
-			    bind(fd, (struct sockaddr *)&ss, len) < 0 ||
-			    (k == 'L' && listen(fd, 8) < 0))
-				return -1;
-		}
+		if (fd < 0 || sockx_addr_parse(text, &ss, &len, NULL) < 0 ||
+		    bind(fd, (struct sockaddr *)&ss, len) < 0 ||
+		    (k == 'L' && listen(fd, 8) < 0))
+			return -1;
 		break;
 	case 'C':
 		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0)
