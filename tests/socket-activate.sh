@@ -19,8 +19,8 @@
 # unprivileged user ignores LISTEN_* and NOTIFY_SOCKET (secure_getenv),
 # the same copy without the bit does not.  Servers are waited for by
 # their logs, never by a sleep; everything runs under timeout(1) and is
-# killed on exit.  Skips (77) only when systemd-socket-activate is missing
-# (Debian package systemd); socat and python3 are required.
+# killed on exit.  Skips ("1..0 # SKIP") only when systemd-socket-activate
+# is missing (Debian package systemd); socat and python3 are required.
 set -u
 prog=$1
 prog_self=${2:-}
@@ -29,8 +29,10 @@ activate=$(command -v systemd-socket-activate || true)
 n=0
 
 if [ -z "$activate" ]; then
+  # Under meson's protocol 'tap' a skip is this plan and status 0 (status
+  # 77 would be an ERROR).
   echo "1..0 # SKIP systemd-socket-activate not found (package systemd)"
-  exit 77
+  exit 0
 fi
 if ! [ -x "$socat" ] || ! command -v python3 >/dev/null; then
   echo "1..1"
