@@ -73,6 +73,9 @@ const char *sockx_version(void);
  * addr, len: receive the sockaddr and its exact length.
  * type: receives SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET; may be NULL.
  *
+ * The listen-only forms "fd:N" and "systemd:[NAME[:K]]" (sockx_listen)
+ * name no sockaddr and are -EINVAL here.
+ *
  * Returns 0, or -EINVAL (malformed text, NULL text/addr/len),
  * -ENAMETOOLONG (path or abstract name over 107 bytes), -ENODEV (unknown
  * zone interface name).  Nothing is written on failure.
@@ -135,6 +138,24 @@ int sockx_connect(sockx **out, const char *address, int timeout_ms);
  * umask; 0 keeps the kernel's default; non-zero on a non-path address is
  * -EINVAL.  TCP listeners set SO_REUSEADDR.  On success *out owns a new
  * handle.
+ *
+ * Inherited sockets (1.1): "fd:N" adopts descriptor N (decimal, no sign,
+ * no leading zero, at most INT_MAX); "systemd:NAME" the socket passed by
+ * socket activation (LISTEN_PID, LISTEN_FDS, LISTEN_FDNAMES; fds from 3)
+ * named NAME, "systemd:" the only passed socket, "systemd:NAME:K" the
+ * K-th (from 0) of those named NAME.  The socket must be listening, or a
+ * datagram socket with a local name and no peer; it is adopted as
+ * sockx_adopt does.  backlog is ignored; flags and mode must be 0.
+ * Errors: -EBADF (N not open), -ENOTSOCK, -EINVAL (malformed text or
+ * environment, not a listener, flags or mode, "systemd:" with several
+ * passed sockets), -ENOENT (nothing passed to this process, or not that
+ * name), -ENOTUNIQ (several passed sockets have NAME).  On failure the
+ * descriptor is left exactly as it was.  The environment is read with
+ * secure_getenv (ignored in set-user-ID programs and those with file
+ * capabilities) and never changed; a passed socket may be taken once per
+ * process (the library cannot tell: a second take makes two handles of
+ * one descriptor).  sockx_connect and sockx_connect_any refuse these
+ * forms with -EINVAL.
  */
 int sockx_listen(sockx **out, const char *address, int backlog,
                  unsigned flags, unsigned mode);
@@ -352,6 +373,27 @@ ssize_t sockx_send_cred(sockx *s, const void *buf, size_t len,
  */
 ssize_t sockx_recv_cred(sockx *s, void *buf, size_t len,
                         struct sockx_cred *cred, int timeout_ms);
+
+/* ------------------------------------------------------------------ */
+/* Service manager                                                     */
+/* ------------------------------------------------------------------ */
+
+/*
+ * sockx_notify - send state (e.g. "READY=1", "STOPPING=1", "STATUS=...")
+ * as one datagram, with the caller's credentials (pid, effective uid and
+ * gid), to NOTIFY_SOCKET (an absolute path, or "@name" for an abstract
+ * name), as sd_notify does.  A full receiver is waited on for up to
+ * timeout_ms without spinning.  The environment is read with
+ * secure_getenv (ignored in set-user-ID programs and those with file
+ * capabilities) and never changed; the socket used is closed before the
+ * call returns.
+ *
+ * Returns 1 when sent, 0 when NOTIFY_SOCKET is unset, or -EINVAL (NULL
+ * or empty state, a timeout below -1, NOTIFY_SOCKET empty, relative, "@"
+ * alone or longer than 107 bytes), -ETIMEDOUT, or the error of connect
+ * or send as it is (-ENOENT, -ECONNREFUSED, -EACCES, ...).
+ */
+int sockx_notify(const char *state, int timeout_ms);
 
 /* ------------------------------------------------------------------ */
 /* Closing and local/peer addresses                                   */

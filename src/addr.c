@@ -339,6 +339,9 @@ parse_text(const char *text, struct sockaddr_storage *ss, socklen_t *len,
 	size_t i, n;
 
 	*path = NULL;
+	/* The inherited forms of sockx_listen (inherit.c) name no sockaddr. */
+	if (strncmp(text, "fd:", 3) == 0 || strncmp(text, "systemd:", 8) == 0)
+		return -EINVAL;
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		n = strlen(schemes[i].prefix);
 		if (strncmp(text, schemes[i].prefix, n) != 0)

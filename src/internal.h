@@ -104,6 +104,15 @@ int sx_addr_resolve(struct sx_addr *a);
  */
 int sx_path_split(const char *path, char dir[PATH_MAX], const char **base);
 
+/*
+ * inherit.c: is address one of the inherited forms ("fd:N", "systemd:...")?
+ * sx_listen_inherited() is sockx_listen for them: it adopts the inherited
+ * socket, or leaves the descriptor exactly as it was and returns -errno.
+ */
+int sx_is_inherited(const char *address);
+int sx_listen_inherited(sockx **out, const char *address, unsigned flags,
+    unsigned mode);
+
 /* deadline.c: one CLOCK_MONOTONIC deadline per call. */
 struct sx_deadline {
 	int64_t end_ns;		/* INT64_MAX: no deadline */

@@ -170,6 +170,8 @@ sockx_listen(sockx **out, const char *address, int backlog, unsigned flags,
 	r = check_listen(out, address, flags, mode);
 	if (r < 0)
 		return sx_ret(r);
+	if (sx_is_inherited(address))
+		return sx_ret(sx_listen_inherited(out, address, flags, mode));
 	r = sx_addr_open(&a, address);
 	if (r < 0)
 		return sx_ret(r);
