@@ -7,7 +7,8 @@
  * O_NONBLOCK unless kernel-timeout mode is on, from the moment it exists
  * until exactly one of sockx_close, sockx_abort or sockx_release frees it.
  * Closing a listener made with SOCKX_UNLINK_ON_CLOSE removes its socket
- * file first, and only if the file is still the one it bound.
+ * file first, and only if the file is still the one it bound.  A member of
+ * a poll set leaves it first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +32,8 @@ sx_handle_new(int fd, int family, int type)
 	s->fd = fd;
 	s->family = family;
 	s->type = type;
+	s->pm.slot = SIZE_MAX;
+	s->pm.end_ns = INT64_MAX;
 	return s;
 }
 
@@ -50,6 +53,8 @@ destroy(sockx *s)
 {
 	int r = 0;
 
+	if (s->pm.set != NULL)
+		sx_poll_forget(s);
 	if (s->unlink_path != NULL)
 		sx_unlink_if_ours(s->unlink_path, s->dev, s->ino);
 	/*
@@ -119,6 +124,8 @@ sockx_release(sockx *s)
 
 	if (s == NULL)
 		return sx_ret(-EINVAL);
+	if (s->pm.set != NULL)
+		sx_poll_forget(s);
 	fd = s->fd;
 	free(s->unlink_path);
 	free(s);
