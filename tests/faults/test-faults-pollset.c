@@ -502,9 +502,9 @@ START_TEST(faults_pollset_interrupted_wait_resumes_without_spinning)
 
 	shim();
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
-	ck_assert_int_eq(sockx_poll_add(p, a, SOCKX_READABLE, 150, NULL), 0);
 	t0 = sxt_now();
 	cpu = sxt_thread_cpu();
+	ck_assert_int_eq(sockx_poll_add(p, a, SOCKX_READABLE, 150, NULL), 0);
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("epoll_wait", 1, 0, SXF_INTERRUPT, 10), 0);
 	r = sockx_poll_wait(p, ev, NELEM(ev), -1);
