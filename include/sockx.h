@@ -21,8 +21,8 @@
  *  - No global mutable state: different handles may be used from different
  *    threads freely.
  *
- * Status of this release: the whole 1.0 API is implemented (sockx(7),
- * STATUS).
+ * Status of this release: the whole 1.0 API is implemented, and of 1.1
+ * the poll sets (sockx_poll_*, Linux only for now) (sockx(7), STATUS).
  */
 #ifndef SOCKX_H
 #define SOCKX_H
