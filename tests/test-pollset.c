@@ -572,56 +572,98 @@ START_TEST(pollset_expiry_and_readiness_come_in_one_event)
 END_TEST
 
 /*
- * Many deadlines in a random order (the heap): each member reported once,
- * never before its deadline, none lost, in about the right order.
+ * Many deadlines in a random order (the heap), some replaced, some taken
+ * away, some members removed: each member reported once, never before
+ * its deadline, none lost, and none late behind a later one: a wait that
+ * had room left reported every member whose deadline had passed when it
+ * started.
  */
-#define NDEAD 64
+#define NDEAD 200
 
-START_TEST(pollset_many_deadlines_each_once_never_early)
+START_TEST(pollset_many_deadlines_each_once_in_order)
 {
 	struct sockx_event ev[8];
 	sockx *s[NDEAD], *peer[NDEAD];
-	double due[NDEAD], t0;
-	int seen[NDEAD] = { 0 }, idx[NDEAD], i, r, k, left = NDEAD;
+	double due[NDEAD], t0, start;
+	int seen[NDEAD] = { 0 }, idx[NDEAD], mark[NDEAD];
+	int i, j, r, k, left = NDEAD;
 	sockx_poll *p = new_set();
 
 	srand(12345);
 	t0 = sxt_now();
 	for (i = 0; i < NDEAD; i++) {
-		int ms = rand() % 300;
+		int ms = rand() % 400;
 
 		idx[i] = i;
 		make_pair(&s[i], &peer[i]);
 		due[i] = sxt_now() + ms / 1000.0;
 		ck_assert_int_eq(sockx_poll_add(p, s[i], i % 2 ?
 		    SOCKX_READABLE : 0, ms, &idx[i]), 0);
-		/* Some deadlines replaced, some removed. */
+		/* Some deadlines replaced, some taken away, some removed. */
 		if (i % 5 == 0) {
-			due[i] = sxt_now() + 0.1;
-			ck_assert_int_eq(sockx_poll_mod(p, s[i], 0, 100), 0);
-		} else if (i % 7 == 0) {
-			ck_assert_int_eq(sockx_poll_mod(p, s[i], 0, -1), 0);
+			ms = rand() % 400;
+			due[i] = sxt_now() + ms / 1000.0;
+			ck_assert_int_eq(sockx_poll_mod(p, s[i], 0, ms), 0);
+		} else if (i % 7 == 0 || i % 11 == 0) {
+			ck_assert_int_eq(i % 7 == 0 ?
+			    sockx_poll_mod(p, s[i], 0, -1) :
+			    sockx_poll_del(p, s[i]), 0);
 			seen[i] = 1;
 			left--;
 		}
 	}
 	while (left > 0) {
+		start = sxt_now();
 		r = wait_checked(p, ev, NELEM(ev), 5000);
 		ck_assert_int_ge(r, 1);
+		memset(mark, 0, sizeof(mark));
 		for (k = 0; k < r; k++) {
 			i = *(int *)ev[k].data;
 			ck_assert_int_eq(ev[k].events, SOCKX_EXPIRED);
 			ck_assert_int_eq(seen[i], 0);
 			ck_assert_double_ge(sxt_now(), due[i]);
-			seen[i] = 1;
+			seen[i] = mark[i] = 1;
 			left--;
 		}
+		if (r == (int)NELEM(ev))
+			continue;
+		for (j = 0; j < NDEAD; j++)
+			ck_assert_msg(seen[j] || due[j] + 0.005 > start,
+			    "member %d due %.1f ms before a wait that did "
+			    "not report it", j, (start - due[j]) * 1e3);
 	}
-	ck_assert_double_lt(sxt_now() - t0, 3.0);
+	ck_assert_double_lt(sxt_now() - t0, 5.0);
 	wait_none(p, 50);
 	sockx_poll_free(p);
 	for (i = 0; i < NDEAD; i++)
 		close_pair(s[i], peer[i]);
+}
+END_TEST
+
+/*
+ * A caller that polls (timeout 0) as fast as it can never sees an expiry
+ * before the clock reaches the deadline.
+ */
+START_TEST(pollset_polling_never_sees_an_early_expiry)
+{
+	struct sockx_event ev[2];
+	sockx_poll *p = new_set();
+	sockx *a, *b;
+	double t0;
+	int i, r;
+
+	make_pair(&a, &b);
+	for (i = 0; i < 5; i++) {
+		t0 = sxt_now();
+		ck_assert_int_eq(sockx_poll_add(p, a, 0, 20, NULL), 0);
+		while ((r = sockx_poll_wait(p, ev, 2, 0)) == -ETIMEDOUT)
+			;
+		ck_assert_int_eq(r, 1);
+		ck_assert_double_ge(sxt_now() - t0, 0.020);
+		ck_assert_int_eq(sockx_poll_del(p, a), 0);
+	}
+	sockx_poll_free(p);
+	close_pair(a, b);
 }
 END_TEST
 
@@ -696,7 +738,9 @@ START_TEST(pollset_short_deadlines_do_not_spin)
 	cpu = sxt_thread_cpu() - cpu;
 	t0 = sxt_now() - t0;
 	ck_assert_double_ge(t0, 0.100);
-	ck_assert_msg(cpu < t0 / 2, "%.3f s of CPU in %.3f s", cpu, t0);
+	/* Measured: about 4 %; a spin of 1 ms in 3 takes 30 % and more. */
+	ck_assert_msg(cpu < t0 * 0.15 * slowdown(), "%.3f s of CPU in %.3f s",
+	    cpu, t0);
 	sockx_poll_free(p);
 	close_pair(a, b);
 }
@@ -1111,7 +1155,8 @@ test_suite(void)
 	tcase_add_test(tc, pollset_deadline_is_never_early_and_reported_once);
 	tcase_add_test(tc, pollset_mod_replaces_or_keeps_the_deadline);
 	tcase_add_test(tc, pollset_expiry_and_readiness_come_in_one_event);
-	tcase_add_test(tc, pollset_many_deadlines_each_once_never_early);
+	tcase_add_test(tc, pollset_many_deadlines_each_once_in_order);
+	tcase_add_test(tc, pollset_polling_never_sees_an_early_expiry);
 	tcase_add_test(tc, pollset_events_zero_watches_only_the_deadline);
 	tcase_add_test(tc, pollset_wait_times_out_at_its_own_deadline);
 	tcase_add_test(tc, pollset_short_deadlines_do_not_spin);
