@@ -277,7 +277,10 @@ epoll_room(sockx_poll *p, size_t n, int due)
 	return n / 2 < BATCH ? (int)(n / 2) : BATCH;
 }
 
-/* The epoll_wait timeout for a wake-up at end_ns: rounded up, never 0. */
+/*
+ * The epoll_wait timeout for a wake-up at end_ns: milliseconds rounded
+ * up, so it is 0 only once end_ns has come (a round never spins).
+ */
 static int
 timeout_until(int64_t end_ns, int64_t now)
 {

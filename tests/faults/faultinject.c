@@ -79,7 +79,7 @@ enum fn {
 };
 
 #define M(x) (1u << (x))
-/* reach(): the bit that says free's code runs (above every enum fn's). */
+/* reach(): the bit that says free's code runs (above the allocators'). */
 #define FREE_BIT (1u << 31)
 _Static_assert(F_MALLOC < 31 && F_CALLOC < 31 && F_STRDUP < 31,
     "the allocator functions need a bit of their own in reach()");
