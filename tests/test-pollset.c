@@ -601,7 +601,11 @@ START_TEST(pollset_many_deadlines_each_once_in_order)
 		ck_assert_int_eq(sockx_poll_add(p, s[i], i % 2 ?
 		    SOCKX_READABLE : 0, ms, &idx[i]), 0);
 		late[i] = sxt_now() + ms / 1000.0;
-		/* Some deadlines replaced, some taken away, some removed. */
+	}
+	/* Then, all over the heap, deadlines replaced, taken, removed. */
+	for (i = 0; i < NDEAD; i++) {
+		int ms;
+
 		if (i % 5 == 0) {
 			ms = rand() % 400;
 			due[i] = sxt_now() + ms / 1000.0;
