@@ -855,12 +855,16 @@ signal_parent(int count, int ms)
 	return pid;
 }
 
+/* Wait for pid to exit 0 (its signals may interrupt the wait). */
 static void
 reap(pid_t pid)
 {
+	pid_t r;
 	int st;
 
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	while ((r = waitpid(pid, &st, 0)) < 0 && errno == EINTR)
+		;
+	ck_assert_int_eq(r, pid);
 	ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
