@@ -186,7 +186,8 @@ int sockx_set_kernel_timeouts(sockx *s, int on);
 
 /*
  * sockx_release - free the handle and return its descriptor, which the
- * caller now owns.  sockx_release(NULL) is -EINVAL.
+ * caller now owns.  A member of a poll set leaves it first.
+ * sockx_release(NULL) is -EINVAL.
  */
 int sockx_release(sockx *s);
 
@@ -378,7 +379,8 @@ int sockx_set_linger(sockx *s, int seconds);
  * descriptor is closed and the handle freed whatever it is; a signal that
  * cut a linger short is -EINPROGRESS).  A listener made with
  * SOCKX_UNLINK_ON_CLOSE first removes its socket file, if the file is
- * still the one it bound.  sockx_close(NULL) is a no-op returning 0.
+ * still the one it bound.  A member of a poll set leaves it first.
+ * sockx_close(NULL) is a no-op returning 0.
  */
 int sockx_close(sockx *s);
 
