@@ -21,8 +21,8 @@
  *  - No global mutable state: different handles may be used from different
  *    threads freely.
  *
- * Status of this release: the whole 1.0 API is implemented (sockx(7),
- * STATUS).
+ * Status of this release: the whole 1.0 API is implemented, and of 1.1
+ * the poll sets (sockx_poll_*, Linux only for now) (sockx(7), STATUS).
  */
 #ifndef SOCKX_H
 #define SOCKX_H
@@ -207,7 +207,8 @@ int sockx_set_kernel_timeouts(sockx *s, int on);
 
 /*
  * sockx_release - free the handle and return its descriptor, which the
- * caller now owns.  sockx_release(NULL) is -EINVAL.
+ * caller now owns.  A member of a poll set leaves it first.
+ * sockx_release(NULL) is -EINVAL.
  */
 int sockx_release(sockx *s);
 
@@ -421,7 +422,8 @@ int sockx_set_linger(sockx *s, int seconds);
  * cut a linger short is -EINPROGRESS).  A listener made with
  * SOCKX_UNLINK_ON_CLOSE first removes its socket file, if this process
  * bound it (a forked child's close leaves it) and the file is still the
- * one it bound.  sockx_close(NULL) is a no-op returning 0.
+ * one it bound.  A member of a poll set leaves it first.
+ * sockx_close(NULL) is a no-op returning 0.
  */
 int sockx_close(sockx *s);
 
@@ -442,6 +444,106 @@ int sockx_local_addr(const sockx *s, struct sockaddr_storage *addr,
                      socklen_t *len);
 int sockx_peer_addr(const sockx *s, struct sockaddr_storage *addr,
                     socklen_t *len);
+
+/* ------------------------------------------------------------------ */
+/* Poll sets (1.1): many handles, their deadlines and wake-ups        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * A poll set: one thread waits on many handles at once, each with its own
+ * deadline, and a signal handler or another thread can wake it.  On Linux
+ * it is built on epoll (close-on-exec), a binary heap of deadlines and an
+ * eventfd; add, mod and del cost O(log n), a wait O(events reported +
+ * deadlines passed x log n), never O(members).  Members may be numbered
+ * at or above FD_SETSIZE; a set holds 100,000 members and more.
+ *
+ * Add, mod, del, wait, and closing a member are done by one thread at a
+ * time; only sockx_poll_wake may overlap them.  A set belongs to the
+ * process that created it: in a forked child, closing, aborting or
+ * releasing an inherited member and sockx_poll_free change nothing the
+ * parent sees; any other use of the set in a child is not supported
+ * (sockx_poll_wake there would wake the parent).  sockx_poll_new(3).
+ */
+typedef struct sockx_poll sockx_poll;
+
+/* One event of sockx_poll_wait. */
+struct sockx_event {
+	sockx *s;       /* the member; NULL for a wake-up */
+	void *data;     /* the member's data; NULL for a wake-up */
+	int events;     /* SOCKX_READABLE | SOCKX_WRITABLE | SOCKX_EXPIRED,
+	                   or SOCKX_WOKEN alone */
+	int reserved;   /* 0 */
+};
+
+#define SOCKX_EXPIRED   4       /* the member's deadline passed */
+#define SOCKX_WOKEN     8       /* sockx_poll_wake was called */
+#define SOCKX_POLL_KEEP (-2)    /* sockx_poll_mod: keep the deadline */
+
+/*
+ * sockx_poll_new - a new, empty poll set in *out.  flags must be 0.
+ * -ENOMEM, -EMFILE (it holds two descriptors).  Free it with
+ * sockx_poll_free.
+ */
+int sockx_poll_new(sockx_poll **out, unsigned flags);
+
+/*
+ * sockx_poll_add - make s a member of p, watched for events (a subset of
+ * SOCKX_READABLE | SOCKX_WRITABLE; 0 watches only the deadline, and
+ * neither readiness nor hang-ups are reported), with a deadline
+ * timeout_ms from now (-1 none, 0 already due) and data handed back in
+ * its events.  The handle stays the caller's.  -EBUSY if s is a member
+ * of another set, -EEXIST if of this one; SOCKX_POLL_KEEP is -EINVAL.
+ */
+int sockx_poll_add(sockx_poll *p, sockx *s, int events, int timeout_ms,
+                   void *data);
+
+/*
+ * sockx_poll_mod - replace the events of member s and its deadline
+ * (timeout_ms from now, -1 none, or SOCKX_POLL_KEEP to keep it); data is
+ * kept.  A mod that keeps events makes no system call, so re-arming an
+ * idle deadline on activity is cheap.  -ENOENT if s is not a member of p.
+ */
+int sockx_poll_mod(sockx_poll *p, sockx *s, int events, int timeout_ms);
+
+/*
+ * sockx_poll_del - remove member s from p (the handle stays open and the
+ * caller's).  -ENOENT if s is not a member of p.  Closing, aborting or
+ * releasing a member removes it by itself.
+ */
+int sockx_poll_del(sockx_poll *p, sockx *s);
+
+/*
+ * sockx_poll_wait - wait until a member is ready, a member's deadline
+ * passes or the set is woken, at most timeout_ms; store at most n events
+ * in ev and return how many (at least 1), or -ETIMEDOUT.
+ *
+ * Readiness is level-triggered: a member is reported by every wait while
+ * it is ready.  Hang-ups and socket errors are reported as the requested
+ * readiness.  An expired member is reported once with SOCKX_EXPIRED (in
+ * the same event as its readiness, if any) and then has no deadline until
+ * the next sockx_poll_mod.  A member appears at most once per wait; when
+ * more are ready than n, successive waits report every ready member before
+ * any twice.  An event whose member the caller closed since must not be
+ * used: identify members by data and free per-member state after the
+ * whole batch.  SOCKX_POLL_KEEP is -EINVAL.
+ */
+int sockx_poll_wait(sockx_poll *p, struct sockx_event *ev, size_t n,
+                    int timeout_ms);
+
+/*
+ * sockx_poll_wake - make the current or next sockx_poll_wait of p return
+ * an event with s and data NULL and events SOCKX_WOKEN; wake-ups before a
+ * wait coalesce into one event.  Async-signal-safe, keeps errno, callable
+ * from any thread; returns 0 (-EINVAL for a NULL p).
+ */
+int sockx_poll_wake(sockx_poll *p);
+
+/*
+ * sockx_poll_free - remove every member of p and free it; no member is
+ * closed (the handles stay the caller's).  NULL is a no-op.  Never while
+ * sockx_poll_wake may run: block the signal that calls it first.
+ */
+void sockx_poll_free(sockx_poll *p);
 
 #ifdef __cplusplus
 }

@@ -9,7 +9,8 @@
  * Closing a listener made with SOCKX_UNLINK_ON_CLOSE removes its socket
  * file first, and only in the process that bound it and only if the file
  * is still the one it bound: a forked child that closes its inherited copy
- * leaves the parent's live file alone.
+ * leaves the parent's live file alone.  A member of a poll set leaves it
+ * first.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -33,6 +34,8 @@ sx_handle_new(int fd, int family, int type)
 	s->fd = fd;
 	s->family = family;
 	s->type = type;
+	s->pm.slot = SIZE_MAX;
+	s->pm.end_ns = INT64_MAX;
 	return s;
 }
 
@@ -52,6 +55,8 @@ destroy(sockx *s)
 {
 	int r = 0;
 
+	if (s->pm.set != NULL)
+		sx_poll_forget(s);
 	if (s->unlink_path != NULL && s->unlink_pid == getpid())
 		sx_unlink_if_ours(s->unlink_path, s->dev, s->ino);
 	/*
@@ -121,6 +126,8 @@ sockx_release(sockx *s)
 
 	if (s == NULL)
 		return sx_ret(-EINVAL);
+	if (s->pm.set != NULL)
+		sx_poll_forget(s);
 	fd = s->fd;
 	free(s->unlink_path);
 	free(s);

@@ -41,6 +41,22 @@ sx_sret(ssize_t r)
 }
 
 /*
+ * pollset.c: what a handle records of its membership in a poll set.  set
+ * is NULL when it belongs to none; mask is what is registered with epoll
+ * (0: nothing, as for events 0); slot is its index in the set's heap of
+ * deadlines (SIZE_MAX: no deadline, end_ns then INT64_MAX).
+ */
+struct sx_member {
+	struct sockx_poll *set;
+	struct sockx *prev, *next;	/* the set's list of members */
+	void *data;
+	int events;		/* SOCKX_READABLE | SOCKX_WRITABLE */
+	uint32_t mask;
+	size_t slot;
+	int64_t end_ns;
+};
+
+/*
  * One socket.  fd is FD_CLOEXEC from birth to close, O_NONBLOCK except in
  * kernel-timeout mode, and owned by the handle alone.  family and type
  * are fixed at creation and spare a getsockopt() on every call that
@@ -57,6 +73,7 @@ struct sockx {
 	pid_t unlink_pid;	/* ... by this process only: the one that bound it */
 	int64_t rcvtimeo_ns;	/* SO_RCVTIMEO as armed (-1: unknown) */
 	int64_t sndtimeo_ns;	/* SO_SNDTIMEO as armed (-1: unknown) */
+	struct sx_member pm;	/* its poll set, if any */
 };
 
 /*
@@ -70,6 +87,13 @@ struct sockx {
  * sleep in the system call under SO_RCVTIMEO / SO_SNDTIMEO.
  */
 #define SX_KERNEL_TIMEOUTS	0x2u
+
+/*
+ * pollset.c: take s out of its poll set (s->pm.set not NULL) before it is
+ * closed or released.  In a forked child it only forgets the membership:
+ * the epoll instance is shared with the parent and stays untouched.
+ */
+void sx_poll_forget(sockx *s);
 
 /* handle.c: a handle for fd (which it then owns), or NULL without memory. */
 sockx *sx_handle_new(int fd, int family, int type);

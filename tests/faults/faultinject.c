@@ -52,6 +52,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
 #include <sys/socket.h>
@@ -72,10 +74,15 @@ enum fn {
 	F_GETPEERNAME, F_SHUTDOWN, F_FCNTL, F_CLOSE, F_SELECT, F_POLL,
 	F_CLOCK_NANOSLEEP, F_MALLOC, F_CALLOC, F_STRDUP, F_OPEN, F_OPENAT,
 	F_FLOCK, F_FCHMOD, F_FCHMODAT, F_CHMOD, F_LSTAT, F_UNLINK, F_IOCTL,
+	F_EPOLL_CREATE1, F_EPOLL_CTL, F_EPOLL_WAIT, F_EVENTFD, F_READ, F_WRITE,
 	NFN
 };
 
 #define M(x) (1u << (x))
+/* reach(): the bit that says free's code runs (above the allocators'). */
+#define FREE_BIT (1u << 31)
+_Static_assert(F_MALLOC < 31 && F_CALLOC < 31 && F_STRDUP < 31,
+    "the allocator functions need a bit of their own in reach()");
 #define ANYFAIL M(SXF_FAIL)
 
 static const struct {
@@ -114,6 +121,12 @@ static const struct {
 	[F_LSTAT] = { "lstat", ANYFAIL },
 	[F_UNLINK] = { "unlink", ANYFAIL },
 	[F_IOCTL] = { "ioctl", ANYFAIL },
+	[F_EPOLL_CREATE1] = { "epoll_create1", ANYFAIL },
+	[F_EPOLL_CTL] = { "epoll_ctl", ANYFAIL },
+	[F_EPOLL_WAIT] = { "epoll_wait", ANYFAIL | M(SXF_INTERRUPT) },
+	[F_EVENTFD] = { "eventfd", ANYFAIL },
+	[F_READ] = { "read", ANYFAIL },
+	[F_WRITE] = { "write", ANYFAIL },
 };
 
 #define MAX_RULES 8
@@ -131,7 +144,7 @@ struct window {
 	int depth;		/* > 0: inside a real call the shim made */
 	int counted;		/* the last call was counted (libsockx's) */
 	int probing;		/* reach(): note which allocator code runs */
-	unsigned reached;	/* ... as bits of enum fn (F_FREE: NFN) */
+	unsigned reached;	/* ... as bits of enum fn, FREE_BIT for free */
 	unsigned nrules;
 	struct rule rules[MAX_RULES];
 	unsigned calls[NFN];
@@ -184,6 +197,12 @@ REAL(lstat);
 REAL(lstat64);
 REAL(unlink);
 REAL(ioctl);
+REAL(epoll_create1);
+REAL(epoll_ctl);
+REAL(epoll_wait);
+REAL(eventfd);
+REAL(read);
+REAL(write);
 
 /*
  * dlsym() may allocate (its error state) before the allocator is found:
@@ -283,6 +302,12 @@ init(void)
 	RESOLVE(lstat64);
 	RESOLVE(unlink);
 	RESOLVE(ioctl);
+	RESOLVE(epoll_create1);
+	RESOLVE(epoll_ctl);
+	RESOLVE(epoll_wait);
+	RESOLVE(eventfd);
+	RESOLVE(read);
+	RESOLVE(write);
 }
 
 /* A call before the constructor ran (another constructor's): find it now. */
@@ -550,7 +575,7 @@ track(void *p)
 	if (p == NULL || !win.counted)
 		return;
 	win.counted = 0;
-	if (!(reach() & (1u << NFN)))
+	if (!(reach() & (FREE_BIT)))
 		return;		/* its free would never be seen */
 	for (i = 0; i < MAX_LIVE; i++) {
 		void *expect = NULL;
@@ -587,7 +612,7 @@ untrack(void *p)
  * calls them: a sanitizer's allocator comes first (the executable defines
  * them), and valgrind's memcheck replaces malloc, calloc, realloc and free
  * wherever they are defined, this shim included, but not strdup.  Bits
- * of enum fn, NFN for free; found once, by calling each through the
+ * of enum fn, FREE_BIT for free; found once, by calling each through the
  * process's own resolution.
  */
 static unsigned
@@ -628,7 +653,7 @@ reach(void)
 long
 sxf_live(void)
 {
-	if (!(reach() & (1u << NFN)))
+	if (!(reach() & (FREE_BIT)))
 		return -2;
 	return atomic_load(&untracked) > 0 ? -1 : atomic_load(&nlive);
 }
@@ -702,7 +727,7 @@ void
 free(void *p)
 {
 	if (win.probing)
-		win.reached |= 1u << NFN;
+		win.reached |= FREE_BIT;
 	if (p == NULL || in_arena(p))
 		return;
 	untrack(p);
@@ -1291,6 +1316,72 @@ ioctl(int fd, unsigned long req, ...)
 }
 
 /* ---------------------------------------------------------------- */
+/* Poll sets: epoll, eventfd and the eventfd's read and write         */
+/* ---------------------------------------------------------------- */
+
+int
+epoll_create1(int flags)
+{
+	ENSURE(epoll_create1);
+	FAIL_OR(F_EPOLL_CREATE1, real_epoll_create1(flags));
+}
+
+int
+epoll_ctl(int ep, int op, int fd, struct epoll_event *e)
+{
+	ENSURE(epoll_ctl);
+	FAIL_OR(F_EPOLL_CTL, real_epoll_ctl(ep, op, fd, e));
+}
+
+int
+epoll_wait(int ep, struct epoll_event *e, int max, int timeout)
+{
+	struct rule *r;
+
+	ENSURE(epoll_wait);
+	r = hit(F_EPOLL_WAIT);
+	if (r == NULL)
+		return real_epoll_wait(ep, e, max, timeout);
+	if (r->mode == SXF_FAIL)
+		return fail(F_EPOLL_WAIT, r);
+	/* SXF_INTERRUPT: a wait with no time left cannot be interrupted. */
+	if (timeout == 0)
+		return real_epoll_wait(ep, e, max, timeout);
+	ENSURE(clock_nanosleep);
+	interrupted_sleep(r->arg, timeout < 0 ? -1 :
+	    (int64_t)timeout * 1000000);
+	fire(F_EPOLL_WAIT, r);
+	errno = EINTR;
+	return -1;
+}
+
+int
+eventfd(unsigned int count, int flags)
+{
+	ENSURE(eventfd);
+	FAIL_OR(F_EVENTFD, real_eventfd(count, flags));
+}
+
+/*
+ * read and write: libsockx calls them only on a poll set's eventfd (its
+ * sockets go through recvmsg and sendmsg); every other caller is not
+ * counted.
+ */
+ssize_t
+read(int fd, void *buf, size_t n)
+{
+	ENSURE(read);
+	FAIL_OR(F_READ, real_read(fd, buf, n));
+}
+
+ssize_t
+write(int fd, const void *buf, size_t n)
+{
+	ENSURE(write);
+	FAIL_OR(F_WRITE, real_write(fd, buf, n));
+}
+
+/* ---------------------------------------------------------------- */
 /* Which definitions the process uses                                */
 /* ---------------------------------------------------------------- */
 
@@ -1332,6 +1423,12 @@ sxf_interposed(const char *fn)
 		{ F_LSTAT, "lstat64" },
 		{ F_UNLINK, "unlink" },
 		{ F_IOCTL, "ioctl" },
+		{ F_EPOLL_CREATE1, "epoll_create1" },
+		{ F_EPOLL_CTL, "epoll_ctl" },
+		{ F_EPOLL_WAIT, "epoll_wait" },
+		{ F_EVENTFD, "eventfd" },
+		{ F_READ, "read" },
+		{ F_WRITE, "write" },
 	};
 	Dl_info self, def;
 	int f = lookup(fn);

@@ -51,9 +51,9 @@ enum sxf_mode {
 	 */
 	SXF_SPURIOUS,
 	/*
-	 * select/poll/clock_nanosleep: sleep arg milliseconds (never past
-	 * the call's own timeout), then fail with EINTR: a signal that came
-	 * in the middle of the wait.
+	 * select/poll/epoll_wait/clock_nanosleep: sleep arg milliseconds
+	 * (never past the call's own timeout), then fail with EINTR: a
+	 * signal that came in the middle of the wait.
 	 */
 	SXF_INTERRUPT,
 };
