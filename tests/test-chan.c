@@ -1,0 +1,908 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test-chan.c - channels (sockx_chan_*) on stream, seqpacket and datagram
+ * socketpairs, against each other, against a raw peer that writes the
+ * wire format by hand (coalesced, cut at random places, or broken on
+ * purpose), and against an independent implementation in Python
+ * (tests/chan-peer.py, through $SXT_PYTHON).  Each test asserts one rule of
+ * the contract (API.md, "channels") and fails without it.  Descriptors are
+ * identified by st_dev/st_ino, or by the text written into a memfd that
+ * names the message and position it was sent with.  The fixture of
+ * sx_tcase fails any test that leaves a descriptor open; tests that count
+ * descriptors themselves read /proc/self/fd.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stdalign.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sockx.h>
+
+#include "sxtest.h"
+
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+#define T_MS		10000	/* a step that must succeed: generous */
+
+static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET, SOCK_DGRAM };
+
+/* ---------------------------------------------------------------- */
+/* Helpers                                                           */
+/* ---------------------------------------------------------------- */
+
+/* Two channels, a and b, on the two ends of a socketpair of type. */
+static void
+chan_pair(int type, size_t max_len, sockx_chan **a, sockx_chan **b)
+{
+	sockx *sa, *sb;
+
+	ck_assert_int_eq(sockx_pair(&sa, &sb, type), 0);
+	ck_assert_int_eq(sockx_chan_open(a, sa, max_len, 0), 0);
+	ck_assert_int_eq(sockx_chan_open(b, sb, max_len, 0), 0);
+}
+
+/*
+ * A channel c on one end of a socketpair and the other end as a plain
+ * descriptor (*raw, close-on-exec, non-blocking) for hand-written bytes.
+ */
+static void
+raw_pair(int type, size_t max_len, sockx_chan **c, int *raw)
+{
+	sockx *sa, *sb;
+
+	ck_assert_int_eq(sockx_pair(&sa, &sb, type), 0);
+	ck_assert_int_eq(sockx_chan_open(c, sa, max_len, 0), 0);
+	*raw = sockx_release(sb);
+	ck_assert_int_ge(*raw, 0);
+}
+
+static void
+close_chans(sockx_chan *a, sockx_chan *b)
+{
+	ck_assert_int_eq(sockx_chan_close(a), 0);
+	ck_assert_int_eq(sockx_chan_close(b), 0);
+}
+
+/* The number of open descriptors; no Check call (forked children). */
+static int
+count_fds(void)
+{
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	d = opendir("/proc/self/fd");
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
+}
+
+static int
+is_open(int fd)
+{
+	return fcntl(fd, F_GETFD) >= 0;
+}
+
+/* A memfd whose contents, "tag a b", name where it was sent. */
+static int
+tagged_fd(const char *tag, unsigned a, unsigned b)
+{
+	char text[64];
+	int fd, n;
+
+	fd = memfd_create("sxt-chan", MFD_CLOEXEC);
+	ck_assert_int_ge(fd, 0);
+	n = snprintf(text, sizeof(text), "%s %u %u", tag, a, b);
+	ck_assert_int_eq(write(fd, text, (size_t)n), n);
+	return fd;
+}
+
+/* fd is close-on-exec and its memfd holds "tag a b". */
+static void
+check_tag(int fd, const char *tag, unsigned a, unsigned b)
+{
+	char want[64], got[64];
+	ssize_t n;
+
+	snprintf(want, sizeof(want), "%s %u %u", tag, a, b);
+	n = pread(fd, got, sizeof(got) - 1, 0);
+	ck_assert_int_ge(n, 0);
+	got[n] = '\0';
+	ck_assert_msg(strcmp(got, want) == 0, "fd %d holds \"%s\", want \"%s\"",
+	    fd, got, want);
+	ck_assert_int_ne(fcntl(fd, F_GETFD) & FD_CLOEXEC, 0);
+}
+
+/* The 16-byte header of the wire format, little-endian. */
+static void
+put_hdr(unsigned char *p, uint32_t len, uint32_t type, uint32_t id,
+    uint16_t nfds, uint16_t flags)
+{
+	uint32_t v[3] = { len, type, id };
+	int i, k;
+
+	for (i = 0; i < 3; i++)
+		for (k = 0; k < 4; k++)
+			p[i * 4 + k] = (unsigned char)(v[i] >> (8 * k));
+	p[12] = (unsigned char)nfds;
+	p[13] = (unsigned char)(nfds >> 8);
+	p[14] = (unsigned char)flags;
+	p[15] = (unsigned char)(flags >> 8);
+}
+
+/* One sendmsg on a raw descriptor: bytes and (if nfds) descriptors. */
+static void
+raw_send(int fd, const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SOCKX_MAX_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (nfds > 0) {
+		memset(&control, 0, sizeof(control));
+		m.msg_control = control.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(c), fds, sizeof(int) * nfds);
+	}
+	ck_assert_int_eq(sendmsg(fd, &m, MSG_NOSIGNAL), (ssize_t)len);
+}
+
+/* A whole message with the header and payload, written raw. */
+static void
+raw_msg(int fd, uint32_t type, uint32_t id, const char *payload,
+    const int *fds, size_t nfds)
+{
+	unsigned char buf[256];
+	size_t len = payload != NULL ? strlen(payload) : 0;
+
+	put_hdr(buf, (uint32_t)len, type, id, (uint16_t)nfds, 0);
+	memcpy(buf + 16, payload, len);
+	raw_send(fd, buf, 16 + len, fds, nfds);
+}
+
+/* Reap pid: its exit status, or 128 + the signal that killed it. */
+static int
+wait_exit(pid_t pid)
+{
+	int st;
+
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Make room for n more descriptors than are open now. */
+static void
+raise_nofile(int n)
+{
+	struct rlimit rl;
+
+	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < (rlim_t)(count_fds() + n + 64)) {
+		rl.rlim_cur = (rlim_t)(count_fds() + n + 64);
+		ck_assert_uint_le(rl.rlim_cur, rl.rlim_max);
+		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* Messages                                                          */
+/* ---------------------------------------------------------------- */
+
+/* Type, id, payload, flags, reserved and descriptors arrive as sent. */
+START_TEST(chan_roundtrip_delivers_all_fields)
+{
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	int fds[3], i, base;
+	const char *text = "hello, channel";
+
+	chan_pair(types[_i], 0, &a, &b);
+	base = count_fds();
+	for (i = 0; i < 3; i++)
+		fds[i] = tagged_fd("rt", 7, (unsigned)i);
+	ck_assert_int_eq(sockx_chan_send(a, 42, 0xdeadbeef, text, strlen(text),
+	    fds, 3, T_MS), 0);
+	ck_assert_uint_eq(sockx_chan_pending(a), 0);
+	for (i = 0; i < 3; i++)
+		ck_assert_int_eq(close(fds[i]), 0);	/* the caller's copies */
+	memset(&m, 0x55, sizeof(m));
+	ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
+	ck_assert_uint_eq(m.type, 42);
+	ck_assert_uint_eq(m.id, 0xdeadbeef);
+	ck_assert_uint_eq(m.len, strlen(text));
+	ck_assert_mem_eq(m.data, text, m.len);
+	ck_assert_uint_eq(m.flags, 0);
+	ck_assert_uint_eq(m.reserved[0] | m.reserved[1] | m.reserved[2], 0);
+	ck_assert_uint_eq(m.nfds, 3);
+	for (i = 0; i < 3; i++)
+		check_tag(m.fds[i], "rt", 7, (unsigned)i);
+	ck_assert_int_eq(count_fds(), base + 3);
+	close_chans(a, b);
+}
+END_TEST
+
+/* A message of 0 bytes is a message; the end of stream is 0. */
+START_TEST(chan_empty_payload_is_not_eof)
+{
+	sockx_chan *c;
+	struct sockx_msg m;
+	int raw;
+	unsigned char h[16];
+
+	raw_pair(types[_i], 0, &c, &raw);
+	put_hdr(h, 0, 5, 6, 0, 0);
+	raw_send(raw, h, 16, NULL, 0);
+	raw_send(raw, h, 16, NULL, 0);
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 1);
+	ck_assert_uint_eq(m.len, 0);
+	ck_assert_ptr_nonnull(m.data);
+	ck_assert_uint_eq(m.type, 5);
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 1);
+	ck_assert_uint_eq(m.id, 6);
+	CHECK_ERR(sockx_chan_recv(c, &m, 0), ETIMEDOUT);
+	/* The end: close (stream, seqpacket), a 0-byte datagram (datagram). */
+	if (types[_i] == SOCK_DGRAM)
+		raw_send(raw, "", 0, NULL, 0);
+	else
+		ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 0);
+	if (types[_i] == SOCK_DGRAM)
+		ck_assert_int_eq(close(raw), 0);
+	else
+		ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/* m->data is aligned for any type whatever came before it. */
+START_TEST(chan_payload_is_aligned)
+{
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	char buf[64];
+	size_t len;
+
+	chan_pair(types[_i], 0, &a, &b);
+	for (len = 0; len < sizeof(buf); len++) {
+		memset(buf, (int)len, len);
+		ck_assert_int_eq(sockx_chan_queue(a, 1, (uint32_t)len, buf, len,
+		    NULL, 0), 0);
+	}
+	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
+	for (len = 0; len < sizeof(buf); len++) {
+		ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
+		ck_assert_uint_eq(m.id, len);
+		ck_assert_uint_eq(m.len, len);
+		ck_assert_uint_eq((uintptr_t)m.data % alignof(max_align_t), 0);
+		memset(buf, (int)len, len);
+		ck_assert_mem_eq(m.data, buf, len);
+	}
+	close_chans(a, b);
+}
+END_TEST
+
+/* Header flag bits 0-7 are ignored and handed over in m->flags. */
+START_TEST(chan_low_flags_are_ignored)
+{
+	sockx_chan *c;
+	struct sockx_msg m;
+	unsigned char h[20];
+	int raw;
+
+	raw_pair(types[_i], 0, &c, &raw);
+	put_hdr(h, 4, 1, 2, 0, 0x00ff);
+	memcpy(h + 16, "abcd", 4);
+	raw_send(raw, h, 20, NULL, 0);
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 1);
+	ck_assert_uint_eq(m.flags, 0xff);
+	ck_assert_mem_eq(m.data, "abcd", 4);
+	ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/* The wire format is exactly the documented header, little-endian. */
+START_TEST(chan_wire_format_is_documented_header)
+{
+	static const unsigned char want[] = {
+		3, 0, 0, 0, 0x44, 0x33, 0x22, 0x11, 0x88, 0x77, 0x66, 0x55,
+		1, 0, 0, 0, 'x', 'y', 'z'
+	};
+	unsigned char got[64];
+	sockx_chan *c;
+	int raw, fd;
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov = { .iov_base = got, .iov_len = sizeof(got) };
+	struct msghdr mh = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = control.buf, .msg_controllen = sizeof(control.buf),
+	};
+	struct cmsghdr *cm;
+
+	raw_pair(types[_i], 0, &c, &raw);
+	fd = tagged_fd("wire", 0, 0);
+	ck_assert_int_eq(sockx_chan_send(c, 0x11223344, 0x55667788, "xyz", 3,
+	    &fd, 1, T_MS), 0);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_int_eq(recvmsg(raw, &mh, MSG_CMSG_CLOEXEC), sizeof(want));
+	ck_assert_mem_eq(got, want, sizeof(want));
+	cm = CMSG_FIRSTHDR(&mh);
+	ck_assert_ptr_nonnull(cm);
+	ck_assert_int_eq(cm->cmsg_type, SCM_RIGHTS);
+	ck_assert_uint_eq(cm->cmsg_len, CMSG_LEN(sizeof(int)));
+	memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+	check_tag(fd, "wire", 0, 0);
+	ck_assert_int_eq(close(fd), 0);
+	ck_assert_ptr_null(CMSG_NXTHDR(&mh, cm));
+	ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Streams: association by count, read-ahead, partial messages       */
+/* ---------------------------------------------------------------- */
+
+/* A tiny deterministic generator (xorshift32) for sizes and counts. */
+static uint32_t
+rnd(uint32_t *st)
+{
+	*st ^= *st << 13;
+	*st ^= *st >> 17;
+	*st ^= *st << 5;
+	return *st;
+}
+
+#define PIPE_N	1000
+
+/*
+ * 1,000 messages with 0-3 descriptors each, queued and flushed in random
+ * batches by a forked sender, read by a receiver that waits with random
+ * small timeouts: every descriptor is the one its message was sent with.
+ */
+START_TEST(chan_stream_pipeline_associates_fds)
+{
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	uint32_t st = 12345, wt = 777;
+	char buf[3000];
+	pid_t pid;
+	unsigned i, j, got = 0;
+	int r;
+
+	raise_nofile(PIPE_N * 3);
+	chan_pair(SOCK_STREAM, 0, &a, &b);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		int fds[3];
+		uint32_t len, nfds;
+
+		sockx_chan_close(b);
+		for (i = 0; i < PIPE_N; i++) {
+			len = rnd(&st) % sizeof(buf);
+			nfds = rnd(&st) % 4;
+			for (j = 0; j < nfds; j++)
+				fds[j] = tagged_fd("p", i, j);
+			memset(buf, (int)(i & 0xff), len);
+			r = sockx_chan_queue(a, 9, i, buf, len, fds, nfds);
+			while (r == -ENOBUFS) {
+				sockx_chan_flush(a, -1);
+				r = sockx_chan_queue(a, 9, i, buf, len, fds,
+				    nfds);
+			}
+			for (j = 0; j < nfds; j++)
+				close(fds[j]);
+			if (r != 0)
+				_exit(1);
+			if (rnd(&st) % 7 == 0 && sockx_chan_flush(a, -1) != 0)
+				_exit(2);
+		}
+		_exit(sockx_chan_flush(a, -1) == 0 &&
+		    sockx_chan_close(a) == 0 ? 0 : 3);
+	}
+	ck_assert_int_eq(sockx_chan_close(a), 0);
+	/* st replays the sender's choices; wt picks the receiver's waits. */
+	for (;;) {
+		r = sockx_chan_recv(b, &m, (int)(rnd(&wt) % 3));
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r == 0)
+			break;
+		ck_assert_int_eq(r, 1);
+		ck_assert_uint_lt(got, PIPE_N);
+		ck_assert_uint_eq(m.type, 9);
+		ck_assert_uint_eq(m.id, got);
+		ck_assert_uint_eq(m.len, rnd(&st) % sizeof(buf));
+		ck_assert_uint_eq(m.nfds, rnd(&st) % 4);
+		(void)rnd(&st);
+		memset(buf, (int)(got & 0xff), m.len);
+		ck_assert_mem_eq(m.data, buf, m.len);
+		for (j = 0; j < m.nfds; j++)
+			check_tag(m.fds[j], "p", got, j);
+		got++;
+	}
+	ck_assert_uint_eq(got, PIPE_N);
+	ck_assert_int_eq(wait_exit(pid), 0);
+	ck_assert_int_eq(sockx_chan_close(b), 0);
+}
+END_TEST
+
+/* Stream position p of a message list: where each header starts. */
+struct enc {
+	unsigned char buf[16384];
+	size_t len;
+	size_t start[256];	/* header start of each message */
+	unsigned nfds[256];
+	unsigned n;
+};
+
+/*
+ * A raw peer writes 200 encoded messages in random pieces (a piece may
+ * hold several messages or a few bytes of one; a message's descriptors
+ * ride on the piece that starts at its header) and the channel is read
+ * with timeout 0 after every piece: every message arrives whole, in
+ * order, with its own descriptors, however the reads cut the stream.
+ */
+START_TEST(chan_stream_coalesced_pieces_reassemble)
+{
+	static struct enc e;
+	sockx_chan *c;
+	struct sockx_msg m;
+	uint32_t st = 99;
+	unsigned i, j, got = 0, next_fd_msg;
+	size_t at, end, plen;
+	int raw, fds[2], r;
+
+	raw_pair(SOCK_STREAM, 0, &c, &raw);
+	memset(&e, 0, sizeof(e));
+	for (i = 0; i < 200; i++) {
+		plen = rnd(&st) % 50;
+		e.nfds[i] = rnd(&st) % 3 == 0 ? rnd(&st) % 3 : 0;
+		e.start[i] = e.len;
+		put_hdr(e.buf + e.len, (uint32_t)plen, 3, i,
+		    (uint16_t)e.nfds[i], 0);
+		memset(e.buf + e.len + 16, (int)i, plen);
+		e.len += 16 + plen;
+		e.n++;
+	}
+	at = 0;
+	next_fd_msg = 0;
+	while (at < e.len) {
+		/* The next message with descriptors at or after at. */
+		while (next_fd_msg < e.n && (e.nfds[next_fd_msg] == 0 ||
+		    e.start[next_fd_msg] < at))
+			next_fd_msg++;
+		end = at + 1 + rnd(&st) % 100;
+		if (end > e.len)
+			end = e.len;
+		/* A piece stops before a header with descriptors ... */
+		for (j = next_fd_msg; j < e.n && e.start[j] < end; j++)
+			if (e.nfds[j] > 0 && e.start[j] > at)
+				end = e.start[j];
+		/* ... or starts at it and carries them. */
+		if (next_fd_msg < e.n && e.start[next_fd_msg] == at) {
+			for (j = 0; j < e.nfds[next_fd_msg]; j++)
+				fds[j] = tagged_fd("co", next_fd_msg, j);
+			raw_send(raw, e.buf + at, end - at, fds,
+			    e.nfds[next_fd_msg]);
+			for (j = 0; j < e.nfds[next_fd_msg]; j++)
+				close(fds[j]);
+		} else {
+			raw_send(raw, e.buf + at, end - at, NULL, 0);
+		}
+		at = end;
+		while ((r = sockx_chan_recv(c, &m, 0)) == 1) {
+			ck_assert_uint_eq(m.id, got);
+			ck_assert_uint_eq(m.len, (got + 1 < e.n ?
+			    e.start[got + 1] : e.len) - e.start[got] - 16);
+			ck_assert_uint_eq(m.nfds, e.nfds[got]);
+			for (j = 0; j < m.nfds; j++)
+				check_tag(m.fds[j], "co", got, j);
+			got++;
+		}
+		ck_assert_msg(r == -ETIMEDOUT, "recv %d after %u messages, at %zu",
+		    r, got, at);
+	}
+	ck_assert_uint_eq(got, e.n);
+	ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/*
+ * A message cut in two, its descriptor on the first piece: the first
+ * recv times out keeping both, the second returns the message whole.
+ */
+START_TEST(chan_stream_partial_survives_timeout)
+{
+	sockx_chan *c;
+	struct sockx_msg m;
+	unsigned char b[16 + 100];
+	int raw, fd, base;
+	double t0;
+
+	raw_pair(SOCK_STREAM, 0, &c, &raw);
+	base = count_fds();
+	put_hdr(b, 100, 1, 2, 1, 0);
+	memset(b + 16, 'p', 100);
+	fd = tagged_fd("part", 0, 0);
+	raw_send(raw, b, 10, &fd, 1);
+	ck_assert_int_eq(close(fd), 0);
+	t0 = sxt_now();
+	CHECK_ERR(sockx_chan_recv(c, &m, 50), ETIMEDOUT);
+	ck_assert_double_ge(sxt_now() - t0, 0.045);
+	ck_assert_double_lt(sxt_now() - t0, 5.0);
+	ck_assert_int_eq(count_fds(), base + 1);	/* held, not lost */
+	raw_send(raw, b + 10, 50, NULL, 0);
+	CHECK_ERR(sockx_chan_recv(c, &m, 0), ETIMEDOUT);
+	raw_send(raw, b + 60, sizeof(b) - 60, NULL, 0);
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 1);
+	ck_assert_uint_eq(m.len, 100);
+	ck_assert_mem_eq(m.data, b + 16, 100);
+	ck_assert_uint_eq(m.nfds, 1);
+	check_tag(m.fds[0], "part", 0, 0);
+	ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Protocol errors                                                   */
+/* ---------------------------------------------------------------- */
+
+enum bad {
+	BAD_LEN, BAD_NFDS, BAD_FLAG8, BAD_FLAG15, BAD_TYPE, BAD_TYPE_MAX,
+	BAD_FEWER_FDS, BAD_NO_FDS,
+	/* streams only */
+	BAD_END_IN_HEADER, BAD_END_IN_PAYLOAD,
+	/* packets only */
+	BAD_SHORT_PACKET, BAD_SHORTER, BAD_LONGER, BAD_MORE_FDS, BAD_HUGE,
+	NBAD
+};
+
+#define BAD_MAX_LEN	64
+
+/* Write the broken message of kind k to raw (a socket of type). */
+static void
+send_bad(int raw, int type, enum bad k)
+{
+	unsigned char b[16 + 256];
+	int fds[2];
+	size_t nfds = 0, len = 16;
+
+	memset(b, 'b', sizeof(b));
+	fds[0] = tagged_fd("bad", k, 0);
+	fds[1] = tagged_fd("bad", k, 1);
+	switch (k) {
+	case BAD_LEN:
+		put_hdr(b, BAD_MAX_LEN + 1, 1, 1, 0, 0);
+		break;
+	case BAD_NFDS:
+		put_hdr(b, 0, 1, 1, 254, 0);
+		break;
+	case BAD_FLAG8:
+		put_hdr(b, 0, 1, 1, 0, 0x0100);
+		break;
+	case BAD_FLAG15:
+		put_hdr(b, 0, 1, 1, 0, 0x8000);
+		break;
+	case BAD_TYPE:
+		put_hdr(b, 0, SOCKX_CHAN_TYPE_RESERVED, 1, 0, 0);
+		break;
+	case BAD_TYPE_MAX:
+		put_hdr(b, 0, 0xffffffffu, 1, 0, 0);
+		break;
+	case BAD_FEWER_FDS:
+		put_hdr(b, 0, 1, 1, 2, 0);
+		nfds = 1;
+		break;
+	case BAD_NO_FDS:
+		put_hdr(b, 0, 1, 1, 1, 0);
+		break;
+	case BAD_END_IN_HEADER:
+		len = 10;
+		break;
+	case BAD_END_IN_PAYLOAD:
+		put_hdr(b, 10, 1, 1, 0, 0);
+		len = 16 + 5;
+		break;
+	case BAD_SHORT_PACKET:
+		len = 10;
+		break;
+	case BAD_SHORTER:
+		put_hdr(b, 10, 1, 1, 0, 0);
+		len = 16 + 5;
+		break;
+	case BAD_LONGER:
+		put_hdr(b, 2, 1, 1, 0, 0);
+		len = 16 + 5;
+		break;
+	case BAD_MORE_FDS:
+		put_hdr(b, 0, 1, 1, 1, 0);
+		nfds = 2;
+		break;
+	case BAD_HUGE:
+		put_hdr(b, 10, 1, 1, 0, 0);
+		len = 16 + 200;
+		break;
+	default:
+		ck_abort();
+	}
+	(void)type;
+	raw_send(raw, b, len, fds, nfds);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+static int
+bad_applies(int type, enum bad k)
+{
+	if (k == BAD_END_IN_HEADER || k == BAD_END_IN_PAYLOAD)
+		return type == SOCK_STREAM;
+	if (k >= BAD_SHORT_PACKET)
+		return type != SOCK_STREAM;
+	return 1;
+}
+
+/*
+ * Every protocol error: the whole messages before it are delivered first
+ * (with their descriptors), then -EBADMSG, and -EBADMSG forever after;
+ * every descriptor the channel held is closed; sending still works.
+ */
+START_TEST(chan_protocol_error_breaks_receive_side)
+{
+	int type = types[_i / NBAD];
+	enum bad k = (enum bad)(_i % NBAD);
+	sockx_chan *c;
+	struct sockx_msg m;
+	unsigned char back[64];
+	int raw, fd, base, taken;
+
+	if (!bad_applies(type, k))
+		return;
+	raw_pair(type, BAD_MAX_LEN, &c, &raw);
+	base = count_fds();
+	fd = tagged_fd("good", 0, 0);
+	raw_msg(raw, 1, 100, "first", &fd, 1);
+	raw_msg(raw, 1, 101, "second", NULL, 0);
+	ck_assert_int_eq(close(fd), 0);
+	send_bad(raw, type, k);
+	if (k == BAD_END_IN_HEADER || k == BAD_END_IN_PAYLOAD)
+		ck_assert_int_eq(shutdown(raw, SHUT_WR), 0);
+	else
+		raw_msg(raw, 1, 102, "after", NULL, 0);
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 1);
+	ck_assert_uint_eq(m.id, 100);
+	ck_assert_uint_eq(m.nfds, 1);
+	check_tag(m.fds[0], "good", 0, 0);
+	taken = m.fds[0];
+	m.fds[0] = -1;
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 1);
+	ck_assert_uint_eq(m.id, 101);
+	CHECK_ERR(sockx_chan_recv(c, &m, T_MS), EBADMSG);
+	CHECK_ERR(sockx_chan_recv(c, &m, T_MS), EBADMSG);
+	CHECK_ERR(sockx_chan_recv(c, &m, 0), EBADMSG);
+	/* Nothing held but the descriptor the caller took. */
+	ck_assert_int_eq(count_fds(), base + 1);
+	ck_assert_int_eq(close(taken), 0);
+	/* The send side still works: an error reply. */
+	ck_assert_int_eq(sockx_chan_send(c, 7, 8, "no", 2, NULL, 0, T_MS), 0);
+	ck_assert_int_eq(recv(raw, back, sizeof(back), 0), 18);
+	ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/*
+ * A stream peer that sends more descriptors than its headers claim: up
+ * to SOCKX_MAX_FDS unclaimed ones are held, the read that would make more
+ * is -EBADMSG, and every one of them is closed.
+ */
+START_TEST(chan_stream_fd_flood_is_refused)
+{
+	sockx_chan *c;
+	struct sockx_msg m;
+	unsigned char h[16];
+	int raw, base, fds[SOCKX_MAX_FDS], i;
+
+	raise_nofile(4 * SOCKX_MAX_FDS);
+	raw_pair(SOCK_STREAM, 0, &c, &raw);
+	base = count_fds();
+	for (i = 0; i < SOCKX_MAX_FDS; i++)
+		fds[i] = tagged_fd("flood", 0, (unsigned)i);
+	/* Headers that claim none. */
+	for (i = 1; i <= 3; i++) {
+		put_hdr(h, 0, 1, (uint32_t)i, 0, 0);
+		raw_send(raw, h, sizeof(h), fds, SOCKX_MAX_FDS);
+	}
+	sxt_close_all(fds, SOCKX_MAX_FDS);
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 1);
+	ck_assert_uint_eq(m.id, 1);
+	ck_assert_uint_eq(m.nfds, 0);
+	/* 253 unclaimed: the most a channel holds beyond its headers. */
+	ck_assert_int_le(count_fds(), base + SOCKX_MAX_FDS);
+	CHECK_ERR(sockx_chan_recv(c, &m, T_MS), EBADMSG);
+	ck_assert_int_eq(count_fds(), base);
+	CHECK_ERR(sockx_chan_recv(c, &m, T_MS), EBADMSG);
+	ck_assert_int_eq(count_fds(), base);
+	ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/*
+ * Descriptors the kernel drops (RLIMIT_NOFILE, MSG_CTRUNC) fail the
+ * receive with -EMFILE, then -EBADMSG; none is left open.  In a forked
+ * child (the limit is per process); its exit status names the failed step.
+ */
+START_TEST(chan_ctrunc_is_emfile)
+{
+	sockx_chan *c;
+	struct sockx_msg m;
+	struct rlimit rl;
+	int raw, fds[3], base, f, i, r;
+	pid_t pid;
+
+	raw_pair(types[_i], 0, &c, &raw);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		for (i = 0; i < 3; i++)
+			fds[i] = tagged_fd("ct", 0, (unsigned)i);
+		raw_msg(raw, 1, 1, "x", fds, 3);
+		for (i = 0; i < 3; i++)
+			close(fds[i]);
+		close(raw);
+		base = count_fds();
+		/* One free number below the limit: 2 of the 3 are dropped. */
+		f = fcntl(0, F_DUPFD, 0);
+		close(f);
+		if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(10);
+		rl.rlim_cur = (rlim_t)f + 1;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			_exit(11);
+		r = sockx_chan_recv(c, &m, T_MS);
+		if (r != -EMFILE || errno != EMFILE)
+			_exit(12);
+		if (sockx_chan_recv(c, &m, T_MS) != -EBADMSG)
+			_exit(13);
+		if (count_fds() != base)
+			_exit(14);
+		_exit(sockx_chan_close(c) == 0 ? 0 : 15);
+	}
+	ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(wait_exit(pid), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Ownership                                                         */
+/* ---------------------------------------------------------------- */
+
+/*
+ * The caller takes a descriptor by copying it and storing -1; the next
+ * recv (and close) closes every other one.
+ */
+START_TEST(chan_untaken_fds_closed_by_next_recv)
+{
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	int fds[3], got[3], taken, i, base;
+
+	chan_pair(types[_i], 0, &a, &b);
+	base = count_fds();
+	for (i = 0; i < 3; i++)
+		fds[i] = tagged_fd("own", 0, (unsigned)i);
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 1, "x", 1, fds, 3), 0);
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 2, "y", 1, fds, 2), 0);
+	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
+	sxt_close_all(fds, 3);
+	ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
+	ck_assert_uint_eq(m.nfds, 3);
+	for (i = 0; i < 3; i++)
+		got[i] = m.fds[i];
+	taken = m.fds[1];
+	m.fds[1] = -1;
+	ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
+	ck_assert_uint_eq(m.nfds, 2);
+	ck_assert(is_open(taken));
+	check_tag(taken, "own", 0, 1);
+	for (i = 0; i < 3; i += 2)
+		ck_assert_msg(got[i] == m.fds[0] || got[i] == m.fds[1] ||
+		    !is_open(got[i]), "untaken fd %d still open", got[i]);
+	ck_assert_int_eq(count_fds(), base + 1 + 2);
+	/* Close closes the last message's descriptors too. */
+	close_chans(a, b);
+	ck_assert_int_eq(count_fds(), base + 1 - 2);
+	ck_assert_int_eq(close(taken), 0);
+}
+END_TEST
+
+/* The caller's descriptors stay the caller's; the queue holds dups. */
+START_TEST(chan_close_discards_queue_and_dups)
+{
+	sockx_chan *a, *b;
+	int fds[4], i, base;
+
+	chan_pair(types[_i], 0, &a, &b);
+	base = count_fds();
+	for (i = 0; i < 4; i++)
+		fds[i] = tagged_fd("q", 0, (unsigned)i);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(sockx_chan_queue(a, 1, (uint32_t)i, "z", 1,
+		    fds, 4), 0);
+	ck_assert_int_eq(count_fds(), base + 4 + 20);
+	ck_assert_uint_eq(sockx_chan_pending(a), 5 * 17);
+	close_chans(a, b);
+	ck_assert_int_eq(count_fds(), base + 4 - 2);
+	for (i = 0; i < 4; i++)
+		check_tag(fds[i], "q", 0, (unsigned)i);
+	sxt_close_all(fds, 4);
+}
+END_TEST
+
+Suite *
+test_suite(void)
+{
+	Suite *s = suite_create("chan");
+	TCase *tc;
+
+	tc = sx_tcase("messages", 30);
+	tcase_add_loop_test(tc, chan_roundtrip_delivers_all_fields, 0, 3);
+	tcase_add_loop_test(tc, chan_empty_payload_is_not_eof, 0, 3);
+	tcase_add_loop_test(tc, chan_payload_is_aligned, 0, 3);
+	tcase_add_loop_test(tc, chan_low_flags_are_ignored, 0, 3);
+	tcase_add_loop_test(tc, chan_wire_format_is_documented_header, 0, 3);
+	suite_add_tcase(s, tc);
+	tc = sx_tcase("stream", 60);
+	tcase_add_test(tc, chan_stream_pipeline_associates_fds);
+	tcase_add_test(tc, chan_stream_coalesced_pieces_reassemble);
+	tcase_add_test(tc, chan_stream_partial_survives_timeout);
+	suite_add_tcase(s, tc);
+	tc = sx_tcase("protocol", 30);
+	tcase_add_loop_test(tc, chan_protocol_error_breaks_receive_side, 0,
+	    3 * NBAD);
+	tcase_add_test(tc, chan_stream_fd_flood_is_refused);
+	tcase_add_loop_test(tc, chan_ctrunc_is_emfile, 0, 3);
+	suite_add_tcase(s, tc);
+	tc = sx_tcase("ownership", 30);
+	tcase_add_loop_test(tc, chan_untaken_fds_closed_by_next_recv, 0, 3);
+	tcase_add_loop_test(tc, chan_close_discards_queue_and_dups, 0, 3);
+	suite_add_tcase(s, tc);
+	return s;
+}
