@@ -876,6 +876,428 @@ START_TEST(chan_close_discards_queue_and_dups)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* The output queue                                                  */
+/* ---------------------------------------------------------------- */
+
+#define CAP_MAX_LEN	65536
+
+/*
+ * The byte cap: max(16 MiB, 2 x (16 + max_len)).  A queue that would
+ * pass it is -ENOBUFS with nothing queued; a message that fits still
+ * goes in.
+ */
+START_TEST(chan_queue_byte_cap_is_enobufs)
+{
+	static char buf[CAP_MAX_LEN];
+	sockx_chan *a, *b;
+	size_t n = 0, pending;
+
+	chan_pair(types[_i], CAP_MAX_LEN, &a, &b);
+	while (sockx_chan_queue(a, 1, (uint32_t)n, buf, sizeof(buf), NULL,
+	    0) == 0)
+		n++;
+	CHECK_ERR(sockx_chan_queue(a, 1, 0, buf, sizeof(buf), NULL, 0),
+	    ENOBUFS);
+	ck_assert_uint_eq(n, (16u << 20) / (16 + CAP_MAX_LEN));
+	pending = sockx_chan_pending(a);
+	ck_assert_uint_eq(pending, n * (16 + CAP_MAX_LEN));
+	/* What still fits goes in. */
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 0, buf,
+	    (16u << 20) - pending - 16, NULL, 0), 0);
+	CHECK_ERR(sockx_chan_queue(a, 1, 0, NULL, 0, NULL, 0), ENOBUFS);
+	ck_assert_uint_eq(sockx_chan_pending(a), 16u << 20);
+	close_chans(a, b);
+}
+END_TEST
+
+/* A large max_len makes the byte cap 2 x (16 + max_len). */
+START_TEST(chan_queue_cap_follows_max_len)
+{
+	sockx_chan *a, *b;
+	size_t max = 12u << 20;
+	char *buf = calloc(1, max);
+
+	ck_assert_ptr_nonnull(buf);
+	chan_pair(SOCK_STREAM, max, &a, &b);
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 1, buf, max, NULL, 0), 0);
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 2, buf, max, NULL, 0), 0);
+	CHECK_ERR(sockx_chan_queue(a, 1, 3, NULL, 0, NULL, 0), ENOBUFS);
+	ck_assert_uint_eq(sockx_chan_pending(a), 2 * (16 + max));
+	close_chans(a, b);
+	free(buf);
+}
+END_TEST
+
+/* The descriptor cap: 1,024 queued, more is -ENOBUFS, nothing queued. */
+START_TEST(chan_queue_fd_cap_is_enobufs)
+{
+	sockx_chan *a, *b;
+	int fds[SOCKX_MAX_FDS], i, base;
+	size_t pending;
+
+	raise_nofile(1100 + SOCKX_MAX_FDS);
+	chan_pair(types[_i], 0, &a, &b);
+	for (i = 0; i < SOCKX_MAX_FDS; i++)
+		fds[i] = tagged_fd("cap", 0, (unsigned)i);
+	base = count_fds();
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(sockx_chan_queue(a, 1, 1, NULL, 0, fds,
+		    SOCKX_MAX_FDS), 0);
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, NULL, 0, fds, SOCKX_MAX_FDS),
+	    ENOBUFS);
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 1, NULL, 0, fds,
+	    1024 - 4 * SOCKX_MAX_FDS), 0);
+	pending = sockx_chan_pending(a);
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, NULL, 0, fds, 1), ENOBUFS);
+	ck_assert_uint_eq(sockx_chan_pending(a), pending);
+	/* Exactly the 1,024 duplicates are held. */
+	ck_assert_int_eq(count_fds(), base + 1024);
+	/* Messages without descriptors still fit. */
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 1, "x", 1, NULL, 0), 0);
+	close_chans(a, b);
+	ck_assert_int_eq(count_fds(), base - 2);
+	sxt_close_all(fds, SOCKX_MAX_FDS);
+}
+END_TEST
+
+/*
+ * sockx_chan_send against a peer that does not read: -ETIMEDOUT leaves
+ * the message queued; with the queue full, -ENOBUFS queues nothing;
+ * once the peer reads, flush delivers every message exactly once.
+ */
+START_TEST(chan_send_to_stalled_peer_times_out_then_delivers)
+{
+	static char buf[60000];
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	uint32_t n = 0, got = 0;
+	size_t pending;
+	double t0;
+	int r;
+
+	chan_pair(types[_i], sizeof(buf), &a, &b);
+	while ((r = sockx_chan_send(a, 1, n, buf, sizeof(buf), NULL, 0,
+	    20)) == 0)
+		n++;
+	ck_assert_int_eq(r, -ETIMEDOUT);
+	ck_assert_int_eq(errno, ETIMEDOUT);
+	n++;	/* queued */
+	ck_assert_uint_gt(sockx_chan_pending(a), 0);
+	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE | SOCKX_WRITABLE);
+	while (sockx_chan_queue(a, 1, n, buf, sizeof(buf), NULL, 0) == 0)
+		n++;
+	pending = sockx_chan_pending(a);
+	t0 = sxt_now();
+	CHECK_ERR(sockx_chan_send(a, 1, n, buf, sizeof(buf), NULL, 0, 50),
+	    ENOBUFS);
+	ck_assert_double_ge(sxt_now() - t0, 0.045);
+	ck_assert_double_lt(sxt_now() - t0, 5.0);
+	ck_assert_uint_eq(sockx_chan_pending(a), pending);
+	CHECK_ERR(sockx_chan_flush(a, 0), ETIMEDOUT);
+	for (;;) {
+		r = sockx_chan_flush(a, 0);
+		ck_assert(r == 0 || r == -ETIMEDOUT);
+		while (sockx_chan_recv(b, &m, 0) == 1) {
+			ck_assert_uint_eq(m.id, got);
+			ck_assert_uint_eq(m.len, sizeof(buf));
+			got++;
+		}
+		if (r == 0 && got == n)
+			break;
+		ck_assert_uint_le(got, n);
+	}
+	ck_assert_uint_eq(sockx_chan_pending(a), 0);
+	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE);
+	CHECK_ERR(sockx_chan_recv(b, &m, 0), ETIMEDOUT);
+	close_chans(a, b);
+}
+END_TEST
+
+/* A peer gone: -EPIPE (no SIGPIPE), and the message is not queued. */
+START_TEST(chan_send_to_closed_peer_is_epipe)
+{
+	sockx_chan *a, *b;
+
+	chan_pair(types[_i] == SOCK_DGRAM ? SOCK_STREAM : types[_i], 0, &a,
+	    &b);
+	ck_assert_int_eq(sockx_chan_close(b), 0);
+	CHECK_ERR(sockx_chan_send(a, 1, 1, "x", 1, NULL, 0, T_MS), EPIPE);
+	ck_assert_uint_eq(sockx_chan_pending(a), 0);
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 1, "x", 1, NULL, 0), 0);
+	CHECK_ERR(sockx_chan_flush(a, T_MS), EPIPE);
+	ck_assert_uint_eq(sockx_chan_pending(a), 17);
+	ck_assert_int_eq(sockx_chan_close(a), 0);
+}
+END_TEST
+
+/*
+ * A stream batch is split at every message with descriptors: each
+ * descriptor-carrying sendmsg starts at its message's header, so a raw
+ * reader that reads up to its own record boundaries sees each message's
+ * descriptors with the read that starts at its header.
+ */
+START_TEST(chan_stream_fds_ride_on_header_start)
+{
+	sockx_chan *c;
+	unsigned char got[64];
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+		struct cmsghdr align;
+	} control;
+	struct iovec iov;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	int raw, fds[2], fd, i;
+	ssize_t n;
+
+	raw_pair(SOCK_STREAM, 0, &c, &raw);
+	fds[0] = tagged_fd("hs", 0, 0);
+	fds[1] = tagged_fd("hs", 1, 0);
+	/* m0 (no fds), m1 (fd 0), m2 (no fds), m3 (fd 1): 3 sendmsgs. */
+	ck_assert_int_eq(sockx_chan_queue(c, 1, 0, "aaaa", 4, NULL, 0), 0);
+	ck_assert_int_eq(sockx_chan_queue(c, 1, 1, "bbbb", 4, &fds[0], 1), 0);
+	ck_assert_int_eq(sockx_chan_queue(c, 1, 2, "cccc", 4, NULL, 0), 0);
+	ck_assert_int_eq(sockx_chan_queue(c, 1, 3, "dddd", 4, &fds[1], 1), 0);
+	ck_assert_int_eq(sockx_chan_flush(c, T_MS), 0);
+	sxt_close_all(fds, 2);
+	/* Reads of exactly one message at a time: 20 bytes each. */
+	for (i = 0; i < 4; i++) {
+		memset(&mh, 0, sizeof(mh));
+		iov.iov_base = got;
+		iov.iov_len = 20;
+		mh.msg_iov = &iov;
+		mh.msg_iovlen = 1;
+		mh.msg_control = control.buf;
+		mh.msg_controllen = sizeof(control.buf);
+		n = recvmsg(raw, &mh, MSG_CMSG_CLOEXEC);
+		ck_assert_int_eq(n, 20);
+		ck_assert_uint_eq(got[8], i);
+		cm = CMSG_FIRSTHDR(&mh);
+		if (i % 2 == 0) {
+			ck_assert_ptr_null(cm);
+			continue;
+		}
+		ck_assert_ptr_nonnull(cm);
+		ck_assert_uint_eq(cm->cmsg_len, CMSG_LEN(sizeof(int)));
+		memcpy(&fd, CMSG_DATA(cm), sizeof(fd));
+		check_tag(fd, "hs", (unsigned)i / 2, 0);
+		ck_assert_int_eq(close(fd), 0);
+	}
+	ck_assert_int_eq(close(raw), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+}
+END_TEST
+
+/* ---------------------------------------------------------------- */
+/* Arguments                                                         */
+/* ---------------------------------------------------------------- */
+
+START_TEST(chan_open_bad_arguments_are_einval)
+{
+	sockx_chan *c = (sockx_chan *)&c;
+	sockx *sa, *sb, *l;
+	char name[128];
+
+	ck_assert_int_eq(sockx_pair(&sa, &sb, SOCK_STREAM), 0);
+	CHECK_ERR(sockx_chan_open(NULL, sa, 0, 0), EINVAL);
+	CHECK_ERR(sockx_chan_open(&c, NULL, 0, 0), EINVAL);
+	CHECK_ERR(sockx_chan_open(&c, sa, 0, 1), EINVAL);
+	CHECK_ERR(sockx_chan_open(&c, sa, ((size_t)1 << 30) + 1, 0), EINVAL);
+	ck_assert_ptr_eq(c, (sockx_chan *)&c);	/* written only on success */
+	/* On failure the caller still owns s: it is open and usable. */
+	ck_assert_int_eq(sockx_write(sa, "k", 1, T_MS), 1);
+	ck_assert_int_eq(sockx_chan_open(&c, sa, (size_t)1 << 30, 0), 0);
+	ck_assert_ptr_eq(sockx_chan_handle(c), sa);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+	ck_assert_int_eq(sockx_close(sb), 0);
+	/* A listener. */
+	ck_assert_int_eq(sockx_listen(&l, sxt_abstract(name, sizeof(name),
+	    "chan"), 0, 0, 0), 0);
+	CHECK_ERR(sockx_chan_open(&c, l, 0, 0), EINVAL);
+	ck_assert_int_eq(sockx_close(l), 0);
+}
+END_TEST
+
+START_TEST(chan_queue_bad_arguments_queue_nothing)
+{
+	sockx_chan *a, *b;
+	int fds[SOCKX_MAX_FDS + 1], closed, i, base;
+	char big[BAD_MAX_LEN + 1];
+
+	chan_pair(types[_i], BAD_MAX_LEN, &a, &b);
+	memset(big, 0, sizeof(big));
+	for (i = 0; i <= SOCKX_MAX_FDS; i++)
+		fds[i] = 0;	/* valid: stdin */
+	/* A closed number that no duplicate made meanwhile can take. */
+	closed = sxt_fd_above(tagged_fd("c", 0, 0), 900);
+	ck_assert_int_eq(close(closed), 0);
+	base = count_fds();
+	CHECK_ERR(sockx_chan_queue(NULL, 1, 1, "x", 1, NULL, 0), EINVAL);
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, NULL, 1, NULL, 0), EINVAL);
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, "x", 1, fds, SOCKX_MAX_FDS + 1),
+	    EINVAL);
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, "x", 1, NULL, 1), EINVAL);
+	CHECK_ERR(sockx_chan_queue(a, SOCKX_CHAN_TYPE_RESERVED, 1, "x", 1, NULL,
+	    0), EINVAL);
+	CHECK_ERR(sockx_chan_queue(a, 0xffffffffu, 1, "x", 1, NULL, 0),
+	    EINVAL);
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, big, sizeof(big), NULL, 0),
+	    EMSGSIZE);
+	fds[1] = -1;
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, "x", 1, fds, 2), EBADF);
+	fds[1] = closed;
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, "x", 1, fds, 2), EBADF);
+	/* The same through send, and nothing was written. */
+	CHECK_ERR(sockx_chan_send(a, 1, 1, "x", 1, fds, 2, T_MS), EBADF);
+	CHECK_ERR(sockx_chan_send(a, 1, 1, big, sizeof(big), NULL, 0, T_MS),
+	    EMSGSIZE);
+	CHECK_ERR(sockx_chan_send(a, 1, 1, "x", 1, NULL, 0, -2), EINVAL);
+	ck_assert_uint_eq(sockx_chan_pending(a), 0);
+	ck_assert_int_eq(count_fds(), base);
+	/* The largest type and length still go. */
+	fds[1] = 0;
+	ck_assert_int_eq(sockx_chan_queue(a, SOCKX_CHAN_TYPE_RESERVED - 1, 1,
+	    big, BAD_MAX_LEN, fds, SOCKX_MAX_FDS), 0);
+	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
+	close_chans(a, b);
+}
+END_TEST
+
+/* A packet the socket cannot carry (16 + len > SO_SNDBUF - 32). */
+START_TEST(chan_queue_packet_too_big_is_emsgsize)
+{
+	sockx *sa, *sb;
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	int sndbuf = 4096, got;
+	socklen_t sl = sizeof(got);
+	char *buf;
+
+	ck_assert_int_eq(sockx_pair(&sa, &sb, types[_i]), 0);
+	ck_assert_int_eq(setsockopt(sockx_fd(sa), SOL_SOCKET, SO_SNDBUF,
+	    &sndbuf, sizeof(sndbuf)), 0);
+	ck_assert_int_eq(getsockopt(sockx_fd(sa), SOL_SOCKET, SO_SNDBUF, &got,
+	    &sl), 0);
+	ck_assert_int_eq(sockx_chan_open(&a, sa, 0, 0), 0);
+	ck_assert_int_eq(sockx_chan_open(&b, sb, 0, 0), 0);
+	buf = calloc(1, (size_t)got);
+	ck_assert_ptr_nonnull(buf);
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, buf, (size_t)got - 32 - 16 + 1,
+	    NULL, 0), EMSGSIZE);
+	CHECK_ERR(sockx_chan_send(a, 1, 1, buf, (size_t)got, NULL, 0, T_MS),
+	    EMSGSIZE);
+	ck_assert_uint_eq(sockx_chan_pending(a), 0);
+	ck_assert_int_eq(sockx_chan_send(a, 1, 2, buf, (size_t)got - 32 - 16,
+	    NULL, 0, T_MS), 0);
+	ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
+	ck_assert_uint_eq(m.len, (size_t)got - 48);
+	free(buf);
+	close_chans(a, b);
+}
+END_TEST
+
+START_TEST(chan_other_bad_arguments_are_einval)
+{
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+
+	chan_pair(SOCK_STREAM, 0, &a, &b);
+	CHECK_ERR(sockx_chan_recv(NULL, &m, 0), EINVAL);
+	CHECK_ERR(sockx_chan_recv(a, NULL, 0), EINVAL);
+	CHECK_ERR(sockx_chan_recv(a, &m, -2), EINVAL);
+	CHECK_ERR(sockx_chan_flush(NULL, 0), EINVAL);
+	CHECK_ERR(sockx_chan_flush(a, -2), EINVAL);
+	CHECK_ERR(sockx_chan_events(NULL), EINVAL);
+	ck_assert_uint_eq(sockx_chan_pending(NULL), 0);
+	errno = 0;
+	ck_assert_ptr_null(sockx_chan_handle(NULL));
+	ck_assert_int_eq(errno, EINVAL);
+	ck_assert_int_eq(sockx_chan_close(NULL), 0);
+	/* An empty flush makes no system call and succeeds at once. */
+	ck_assert_int_eq(sockx_chan_flush(a, 0), 0);
+	close_chans(a, b);
+}
+END_TEST
+
+/* Descriptors need a unix socket; plain messages work over TCP. */
+START_TEST(chan_tcp_carries_messages_not_fds)
+{
+	sockx *l, *sa, *sb;
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	char addr[SOCKX_ADDRSTRLEN + 8];
+	int fd = 0;
+
+	ck_assert_int_eq(sockx_listen(&l, "tcp:127.0.0.1:0", 0, 0, 0), 0);
+	sxt_local_text(l, "tcp:", addr, sizeof(addr));
+	ck_assert_int_eq(sockx_connect(&sa, addr, T_MS), 0);
+	ck_assert_int_eq(sockx_accept(l, &sb, T_MS), 0);
+	ck_assert_int_eq(sockx_close(l), 0);
+	ck_assert_int_eq(sockx_chan_open(&a, sa, 0, 0), 0);
+	ck_assert_int_eq(sockx_chan_open(&b, sb, 0, 0), 0);
+	CHECK_ERR(sockx_chan_queue(a, 1, 1, "x", 1, &fd, 1), EOPNOTSUPP);
+	ck_assert_int_eq(sockx_chan_send(a, 1, 1, "tcp", 3, NULL, 0, T_MS), 0);
+	ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
+	ck_assert_mem_eq(m.data, "tcp", 3);
+	close_chans(a, b);
+}
+END_TEST
+
+/* events: readable always, writable while output is queued. */
+START_TEST(chan_events_follow_the_queue)
+{
+	sockx_chan *a, *b;
+
+	chan_pair(types[_i], 0, &a, &b);
+	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE);
+	ck_assert_int_eq(sockx_chan_queue(a, 1, 1, "x", 1, NULL, 0), 0);
+	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE | SOCKX_WRITABLE);
+	ck_assert_uint_eq(sockx_chan_pending(a), 17);
+	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
+	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE);
+	ck_assert_uint_eq(sockx_chan_pending(a), 0);
+	close_chans(a, b);
+}
+END_TEST
+
+/*
+ * A handle in kernel-timeout mode (blocking descriptor): the channel
+ * never blocks in a system call past its deadline.
+ */
+START_TEST(chan_kernel_timeout_handle_keeps_deadlines)
+{
+	static char buf[60000];
+	sockx *sa, *sb;
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	double t0;
+	int r;
+
+	ck_assert_int_eq(sockx_pair(&sa, &sb, types[_i]), 0);
+	ck_assert_int_eq(sockx_set_kernel_timeouts(sa, 1), 0);
+	ck_assert_int_eq(sockx_set_kernel_timeouts(sb, 1), 0);
+	ck_assert_int_eq(sockx_chan_open(&a, sa, 0, 0), 0);
+	ck_assert_int_eq(sockx_chan_open(&b, sb, 0, 0), 0);
+	t0 = sxt_now();
+	CHECK_ERR(sockx_chan_recv(b, &m, 50), ETIMEDOUT);
+	ck_assert_double_ge(sxt_now() - t0, 0.045);
+	ck_assert_double_lt(sxt_now() - t0, 5.0);
+	CHECK_ERR(sockx_chan_recv(b, &m, 0), ETIMEDOUT);
+	ck_assert_int_eq(sockx_chan_send(a, 1, 1, "k", 1, NULL, 0, T_MS), 0);
+	ck_assert_int_eq(sockx_chan_recv(b, &m, 0), 1);
+	while ((r = sockx_chan_send(a, 1, 1, buf, sizeof(buf), NULL, 0,
+	    0)) == 0)
+		;
+	ck_assert_int_eq(r, -ETIMEDOUT);
+	t0 = sxt_now();
+	CHECK_ERR(sockx_chan_flush(a, 50), ETIMEDOUT);
+	ck_assert_double_ge(sxt_now() - t0, 0.045);
+	ck_assert_double_lt(sxt_now() - t0, 5.0);
+	close_chans(a, b);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -903,6 +1325,25 @@ test_suite(void)
 	tc = sx_tcase("ownership", 30);
 	tcase_add_loop_test(tc, chan_untaken_fds_closed_by_next_recv, 0, 3);
 	tcase_add_loop_test(tc, chan_close_discards_queue_and_dups, 0, 3);
+	suite_add_tcase(s, tc);
+	tc = sx_tcase("queue", 60);
+	tcase_add_loop_test(tc, chan_queue_byte_cap_is_enobufs, 0, 3);
+	tcase_add_test(tc, chan_queue_cap_follows_max_len);
+	tcase_add_loop_test(tc, chan_queue_fd_cap_is_enobufs, 0, 3);
+	tcase_add_loop_test(tc, chan_send_to_stalled_peer_times_out_then_delivers,
+	    0, 3);
+	tcase_add_loop_test(tc, chan_send_to_closed_peer_is_epipe, 0, 2);
+	tcase_add_test(tc, chan_stream_fds_ride_on_header_start);
+	tcase_add_loop_test(tc, chan_events_follow_the_queue, 0, 3);
+	tcase_add_loop_test(tc, chan_kernel_timeout_handle_keeps_deadlines, 0,
+	    3);
+	suite_add_tcase(s, tc);
+	tc = sx_tcase("arguments", 30);
+	tcase_add_test(tc, chan_open_bad_arguments_are_einval);
+	tcase_add_loop_test(tc, chan_queue_bad_arguments_queue_nothing, 0, 3);
+	tcase_add_loop_test(tc, chan_queue_packet_too_big_is_emsgsize, 1, 3);
+	tcase_add_test(tc, chan_other_bad_arguments_are_einval);
+	tcase_add_test(tc, chan_tcp_carries_messages_not_fds);
 	suite_add_tcase(s, tc);
 	return s;
 }
