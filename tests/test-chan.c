@@ -1298,6 +1298,171 @@ START_TEST(chan_kernel_timeout_handle_keeps_deadlines)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* Against tests/chan-peer.py, an independent implementation         */
+/* ---------------------------------------------------------------- */
+
+#define PY_N	600
+
+/* Run $SXT_PYTHON chan-peer.py mode dir PY_N seed with s as its fd 3. */
+static pid_t
+py_peer(sockx *s, const char *mode, const char *dir, const char *seed)
+{
+	const char *py = getenv("SXT_PYTHON");
+	const char *script = getenv("SXT_CHAN_PEER");
+	char n[16];
+	pid_t pid;
+	int fd = sockx_fd(s);
+
+	ck_assert_msg(py != NULL && script != NULL,
+	    "SXT_PYTHON and SXT_CHAN_PEER unset (run through meson test)");
+	snprintf(n, sizeof(n), "%d", PY_N);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		/* dup2 clears FD_CLOEXEC, except onto itself. */
+		if ((fd == 3 ? fcntl(3, F_SETFD, 0) : dup2(fd, 3)) < 0)
+			_exit(126);
+		execl(py, py, script, mode, dir, n, seed, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* DIR/f0..f4, five files; their st_dev/st_ino in ids. */
+static void
+make_files(char *dir, size_t size, struct stat *ids)
+{
+	char path[PATH_MAX];
+	int i, fd;
+
+	sxt_tmpdir(dir, size);
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0600);
+		ck_assert_int_ge(fd, 0);
+		ck_assert_int_eq(fstat(fd, &ids[i]), 0);
+		ck_assert_int_eq(close(fd), 0);
+	}
+}
+
+static void
+remove_files(const char *dir)
+{
+	char path[PATH_MAX];
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/f%d", dir, i);
+		ck_assert_int_eq(unlink(path), 0);
+	}
+	ck_assert_int_eq(rmdir(dir), 0);
+}
+
+/* Message i as chan-peer.py defines it. */
+static void
+py_message(unsigned i, uint32_t *type, unsigned char *payload, size_t *len,
+    size_t *nfds)
+{
+	size_t k;
+
+	*type = 1000 + i % 7;
+	*len = i % 50;
+	for (k = 0; k < *len; k++)
+		payload[k] = (unsigned char)(i + k);
+	*nfds = i % 4;
+}
+
+/*
+ * Python sends (coalesced and cut at random on a stream); the channel
+ * receives every message with the right files.
+ */
+START_TEST(chan_python_sender_is_understood)
+{
+	static const char *const seeds[] = { "1", "2", "3" };
+	char dir[256];
+	struct stat ids[5], st;
+	unsigned char payload[64];
+	sockx *sa, *sb;
+	sockx_chan *c;
+	struct sockx_msg m;
+	uint32_t type;
+	size_t len, nfds, j;
+	unsigned i;
+	pid_t pid;
+
+	raise_nofile(PY_N * 3);
+	make_files(dir, sizeof(dir), ids);
+	ck_assert_int_eq(sockx_pair(&sa, &sb, types[_i % 2]), 0);
+	pid = py_peer(sb, "send", dir, seeds[_i / 2]);
+	ck_assert_int_eq(sockx_close(sb), 0);
+	ck_assert_int_eq(sockx_chan_open(&c, sa, 0, 0), 0);
+	for (i = 0; i < PY_N; i++) {
+		ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 1);
+		py_message(i, &type, payload, &len, &nfds);
+		ck_assert_uint_eq(m.type, type);
+		ck_assert_uint_eq(m.id, i);
+		ck_assert_uint_eq(m.len, len);
+		ck_assert_mem_eq(m.data, payload, len);
+		ck_assert_uint_eq(m.nfds, nfds);
+		for (j = 0; j < nfds; j++) {
+			ck_assert_int_eq(fstat(m.fds[j], &st), 0);
+			ck_assert_msg(st.st_dev == ids[(i + j) % 5].st_dev &&
+			    st.st_ino == ids[(i + j) % 5].st_ino,
+			    "message %u: fd %zu is not f%zu", i, j,
+			    (i + j) % 5);
+		}
+	}
+	ck_assert_int_eq(sockx_chan_recv(c, &m, T_MS), 0);
+	ck_assert_int_eq(wait_exit(pid), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+	remove_files(dir);
+}
+END_TEST
+
+/* The channel sends (queued in batches, flushed at random); Python checks. */
+START_TEST(chan_python_receiver_understands)
+{
+	char dir[256], path[PATH_MAX];
+	struct stat ids[5];
+	unsigned char payload[64];
+	sockx *sa, *sb;
+	sockx_chan *c;
+	uint32_t type, st = 4242;
+	size_t len, nfds, j;
+	int files[5], fds[4];
+	unsigned i;
+	pid_t pid;
+
+	make_files(dir, sizeof(dir), ids);
+	for (i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/f%u", dir, i);
+		files[i] = open(path, O_RDONLY | O_CLOEXEC);
+		ck_assert_int_ge(files[i], 0);
+	}
+	ck_assert_int_eq(sockx_pair(&sa, &sb, types[_i]), 0);
+	pid = py_peer(sb, "recv", dir, "0");
+	ck_assert_int_eq(sockx_close(sb), 0);
+	ck_assert_int_eq(sockx_chan_open(&c, sa, 0, 0), 0);
+	for (i = 0; i < PY_N; i++) {
+		py_message(i, &type, payload, &len, &nfds);
+		for (j = 0; j < nfds; j++)
+			fds[j] = files[(i + j) % 5];
+		if (rnd(&st) % 3 == 0)
+			ck_assert_int_eq(sockx_chan_send(c, type, i, payload,
+			    len, fds, nfds, T_MS), 0);
+		else
+			ck_assert_int_eq(sockx_chan_queue(c, type, i, payload,
+			    len, fds, nfds), 0);
+	}
+	ck_assert_int_eq(sockx_chan_flush(c, T_MS), 0);
+	ck_assert_int_eq(sockx_chan_close(c), 0);
+	ck_assert_int_eq(wait_exit(pid), 0);
+	sxt_close_all(files, 5);
+	remove_files(dir);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1344,6 +1509,10 @@ test_suite(void)
 	tcase_add_loop_test(tc, chan_queue_packet_too_big_is_emsgsize, 1, 3);
 	tcase_add_test(tc, chan_other_bad_arguments_are_einval);
 	tcase_add_test(tc, chan_tcp_carries_messages_not_fds);
+	suite_add_tcase(s, tc);
+	tc = sx_tcase("python", 120);
+	tcase_add_loop_test(tc, chan_python_sender_is_understood, 0, 6);
+	tcase_add_loop_test(tc, chan_python_receiver_understands, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }
