@@ -13,11 +13,13 @@
  */
 #define _GNU_SOURCE
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <signal.h>
 #include <stdalign.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -1463,6 +1465,241 @@ START_TEST(chan_python_receiver_understands)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* Costs: system calls and allocations                               */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Kill this process (SIGSYS) at its next system call other than exit,
+ * exit_group and clock_gettime (a vDSO call, made a system call only
+ * where there is no vDSO).
+ */
+static int
+forbid_syscalls(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+		    offsetof(struct seccomp_data, nr)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit_group, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_exit, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clock_gettime, 0, 1),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+	};
+	struct sock_fprog prog = {
+		.len = (unsigned short)NELEM(f),
+		.filter = f,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -1;
+	return prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog);
+}
+
+#define SYS_N	50
+
+/*
+ * Stream read-ahead: the first recv reads all 50 small messages in one
+ * go; the other 49 come out of the buffer without any system call (a
+ * forked child under a seccomp filter that kills it at its first one).
+ * The control child shows the filter does catch the library's calls.
+ */
+START_TEST(chan_buffered_message_costs_no_syscall)
+{
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	char text[16];
+	volatile unsigned *done;
+	unsigned i;
+	pid_t pid;
+
+	chan_pair(SOCK_STREAM, 0, &a, &b);
+	for (i = 0; i < SYS_N; i++) {
+		snprintf(text, sizeof(text), "m%u", i);
+		ck_assert_int_eq(sockx_chan_queue(a, 1, i, text, strlen(text),
+		    NULL, 0), 0);
+	}
+	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
+	ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
+	ck_assert_uint_eq(m.id, 0);
+	/* Progress, written without a system call: shared memory. */
+	done = mmap(NULL, sizeof(*done), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne((void *)done, MAP_FAILED);
+	*done = 0;
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		if (forbid_syscalls() < 0)
+			_exit(1);
+		for (i = 1; i < SYS_N; i++) {
+			snprintf(text, sizeof(text), "m%u", i);
+			if (sockx_chan_recv(b, &m, i % 2 ? 0 : -1) != 1 ||
+			    m.id != i || m.len != strlen(text) ||
+			    memcmp(m.data, text, m.len) != 0)
+				_exit(2);
+			*done = i;
+		}
+		/*
+		 * The control: the buffer is empty, so this recv must ask
+		 * the kernel, which the filter punishes.
+		 */
+		sockx_chan_recv(b, &m, 0);
+		_exit(3);
+	}
+	ck_assert_int_eq(wait_exit(pid), 128 + SIGSYS);
+	ck_assert_uint_eq(*done, SYS_N - 1);
+	ck_assert_int_eq(munmap((void *)done, sizeof(*done)), 0);
+	close_chans(a, b);
+}
+END_TEST
+
+/*
+ * Allocation counting: the LD_PRELOAD shim tests/chan-alloc.c (meson
+ * preloads it for this program), and under AddressSanitizer, whose
+ * allocator may be reached before the shim, its malloc hook as well.
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define SXT_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SXT_ASAN 1
+#endif
+#endif
+
+#ifdef SXT_ASAN
+#include <sanitizer/allocator_interface.h>
+
+static int asan_window;
+static unsigned long asan_count;
+
+static void
+asan_malloc_hook(const volatile void *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	if (asan_window)
+		asan_count++;
+}
+
+static void
+asan_free_hook(const volatile void *p)
+{
+	(void)p;
+}
+#endif
+
+struct alloc_counter {
+	void (*window)(int);
+	unsigned long (*count)(void);
+};
+
+static void
+alloc_counter_init(struct alloc_counter *ac)
+{
+	void *w = dlsym(RTLD_DEFAULT, "sxt_alloc_window");
+	void *n = dlsym(RTLD_DEFAULT, "sxt_alloc_count");
+
+	ck_assert_msg(w != NULL && n != NULL,
+	    "tests/chan-alloc.c is not preloaded (run through meson test)");
+	memcpy(&ac->window, &w, sizeof(w));
+	memcpy(&ac->count, &n, sizeof(n));
+#ifdef SXT_ASAN
+	__sanitizer_install_malloc_and_free_hooks(asan_malloc_hook,
+	    asan_free_hook);
+#endif
+}
+
+static void
+alloc_window(const struct alloc_counter *ac, int on)
+{
+	ac->window(on);
+#ifdef SXT_ASAN
+	asan_window = on;
+#endif
+}
+
+static unsigned long
+alloc_count(const struct alloc_counter *ac)
+{
+#ifdef SXT_ASAN
+	return ac->count() + asan_count;
+#else
+	return ac->count();
+#endif
+}
+
+/*
+ * Queue a batch of 1..20 messages (0..3000 bytes, 0..2 descriptors),
+ * flush it, receive it; *bad is set on any surprise (no Check call: it
+ * may allocate).
+ */
+static void
+batch(sockx_chan *a, sockx_chan *b, uint32_t *st, int fd, int max,
+    int *bad)
+{
+	static char buf[3000];
+	struct sockx_msg m;
+	int fds[2] = { fd, fd };
+	unsigned k, n = max ? 20 : 1 + rnd(st) % 20;
+	size_t len;
+
+	for (k = 0; k < n; k++) {
+		len = max ? sizeof(buf) : rnd(st) % sizeof(buf);
+		if (sockx_chan_queue(a, 1, k, buf, len, fds, k % 3) != 0)
+			*bad = 1;
+	}
+	if (sockx_chan_flush(a, T_MS) != 0)
+		*bad = 1;
+	for (k = 0; k < n; k++)
+		if (sockx_chan_recv(b, &m, T_MS) != 1 || m.id != k ||
+		    m.nfds != k % 3)
+			*bad = 1;
+}
+
+/*
+ * Once the buffers have grown to the largest batch, 1,000 batches of
+ * messages with descriptors cost no allocation at all.  The counter is
+ * checked to count (a malloc of the test's own in the window).
+ */
+START_TEST(chan_steady_state_allocates_nothing)
+{
+	struct alloc_counter ac;
+	void *(*volatile do_malloc)(size_t) = malloc;
+	sockx_chan *a, *b;
+	unsigned long before, calib;
+	uint32_t st = 31337;
+	int fd, bad = 0, i;
+	void *p;
+
+	alloc_counter_init(&ac);
+	chan_pair(types[_i], 0, &a, &b);
+	fd = tagged_fd("alloc", 0, 0);
+	before = alloc_count(&ac);
+	alloc_window(&ac, 1);
+	p = do_malloc(32);
+	alloc_window(&ac, 0);
+	calib = alloc_count(&ac) - before;
+	free(p);
+	ck_assert_msg(calib >= 1, "the allocation counter counts nothing");
+	/* Warm-up: the largest batch, twice. */
+	batch(a, b, &st, fd, 1, &bad);
+	batch(a, b, &st, fd, 1, &bad);
+	ck_assert_int_eq(bad, 0);
+	before = alloc_count(&ac);
+	alloc_window(&ac, 1);
+	for (i = 0; i < 1000; i++)
+		batch(a, b, &st, fd, 0, &bad);
+	alloc_window(&ac, 0);
+	ck_assert_int_eq(bad, 0);
+	ck_assert_uint_eq(alloc_count(&ac) - before, 0);
+	ck_assert_int_eq(close(fd), 0);
+	close_chans(a, b);
+}
+END_TEST
+
 Suite *
 test_suite(void)
 {
@@ -1513,6 +1750,10 @@ test_suite(void)
 	tc = sx_tcase("python", 120);
 	tcase_add_loop_test(tc, chan_python_sender_is_understood, 0, 6);
 	tcase_add_loop_test(tc, chan_python_receiver_understands, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = sx_tcase("costs", 120);
+	tcase_add_test(tc, chan_buffered_message_costs_no_syscall);
+	tcase_add_loop_test(tc, chan_steady_state_allocates_nothing, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
 }
