@@ -1628,6 +1628,35 @@ START_TEST(chan_buffered_message_costs_no_syscall)
 END_TEST
 
 /*
+ * Why a poll-set loop drains with recv(c, &m, 0) before it waits again:
+ * after one read-ahead the socket is no longer readable, but messages
+ * are buffered in the channel.
+ */
+START_TEST(chan_buffered_messages_outlive_readiness)
+{
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	unsigned i;
+
+	chan_pair(SOCK_STREAM, 0, &a, &b);
+	for (i = 0; i < 5; i++)
+		ck_assert_int_eq(sockx_chan_queue(a, 1, i, "r", 1, NULL, 0), 0);
+	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
+	ck_assert_int_eq(sockx_wait(sockx_chan_handle(b),
+	    sockx_chan_events(b), T_MS), SOCKX_READABLE);
+	ck_assert_int_eq(sockx_chan_recv(b, &m, 0), 1);
+	CHECK_ERR(sockx_wait(sockx_chan_handle(b), sockx_chan_events(b), 0),
+	    ETIMEDOUT);
+	for (i = 1; i < 5; i++) {
+		ck_assert_int_eq(sockx_chan_recv(b, &m, 0), 1);
+		ck_assert_uint_eq(m.id, i);
+	}
+	CHECK_ERR(sockx_chan_recv(b, &m, 0), ETIMEDOUT);
+	close_chans(a, b);
+}
+END_TEST
+
+/*
  * Allocation counting: the LD_PRELOAD shim tests/chan-alloc.c (meson
  * preloads it for this program), and under AddressSanitizer, whose
  * allocator may be reached before the shim, its malloc hook as well.
@@ -1828,6 +1857,7 @@ test_suite(void)
 	suite_add_tcase(s, tc);
 	tc = sx_tcase("costs", 120);
 	tcase_add_test(tc, chan_buffered_message_costs_no_syscall);
+	tcase_add_test(tc, chan_buffered_messages_outlive_readiness);
 	tcase_add_loop_test(tc, chan_steady_state_allocates_nothing, 0, 3);
 	suite_add_tcase(s, tc);
 	return s;
