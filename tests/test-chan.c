@@ -5,7 +5,18 @@
  * wire format by hand (coalesced, cut at random places, or broken on
  * purpose), and against an independent implementation in Python
  * (tests/chan-peer.py, through $SXT_PYTHON).  Each test asserts one rule of
- * the contract (API.md, "channels") and fails without it.  Descriptors are
+ * the contract (API.md, "channels"; sockx_chan_open(3)) and fails without
+ * it: the fields and the wire format; empty payloads apart from the end
+ * of stream; aligned payloads; association of descriptors by count on a
+ * stream, however the bytes are cut; partial messages kept across
+ * timeouts; every protocol error after the whole messages before it, then
+ * -EBADMSG for good with every descriptor closed; the descriptor flood;
+ * MSG_CTRUNC as -EMFILE; the ownership rule; the queue's byte and
+ * descriptor caps (-ENOBUFS); send against a peer that does not read or
+ * is gone; argument errors with nothing queued; kernel-timeout handles;
+ * and the costs: no system call for a buffered message (a seccomp filter
+ * in a forked child) and no allocation per message once the buffers have
+ * grown (tests/chan-alloc.c, an LD_PRELOAD counter).  Descriptors are
  * identified by st_dev/st_ino, or by the text written into a memfd that
  * names the message and position it was sent with.  The fixture of
  * sx_tcase fails any test that leaves a descriptor open; tests that count
