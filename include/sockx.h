@@ -28,6 +28,7 @@
 #define SOCKX_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include <sys/socket.h>
 
@@ -544,6 +545,109 @@ int sockx_poll_wake(sockx_poll *p);
  * sockx_poll_wake may run: block the signal that calls it first.
  */
 void sockx_poll_free(sockx_poll *p);
+
+/* ------------------------------------------------------------------ */
+/* Channels: typed messages that carry descriptors (1.1)              */
+/* ------------------------------------------------------------------ */
+
+typedef struct sockx_chan sockx_chan;
+
+/*
+ * One received message.  data and fds point into the channel and stay
+ * valid until the next sockx_chan_recv or sockx_chan_close on it.
+ */
+struct sockx_msg {
+	uint32_t type;		/* the sender's message kind */
+	uint32_t id;		/* the sender's request or peer id */
+	void *data;		/* len payload bytes, aligned for any type */
+	size_t len;
+	int *fds;		/* nfds descriptors, close-on-exec */
+	size_t nfds;
+	uint32_t flags;		/* the header's flags (0 today) */
+	uint32_t reserved[3];	/* 0 */
+};
+
+#define SOCKX_CHAN_HEADER        16	/* bytes of header per message */
+#define SOCKX_CHAN_DEFAULT_MAX   (1024 * 1024)	/* max_len 0 means this */
+#define SOCKX_CHAN_TYPE_RESERVED 0xFFFF0000u	/* types from here: library's */
+
+/*
+ * sockx_chan_open - make a channel of the connected stream, seqpacket or
+ * datagram socket s, which it owns from then on (on failure the caller
+ * still owns s).  max_len bounds the payload of one message in either
+ * direction: 0 means SOCKX_CHAN_DEFAULT_MAX, more than 2^30 is -EINVAL.
+ * A listener or another socket type is -EINVAL; flags must be 0.
+ */
+int sockx_chan_open(sockx_chan **out, sockx *s, size_t max_len,
+                    unsigned flags);
+
+/*
+ * sockx_chan_queue - append one message (type, id, len bytes of buf, nfds
+ * descriptors of fds) to the output queue; never blocks, never writes.
+ * The channel keeps its own duplicates of fds until they are sent.
+ * -EMSGSIZE: len > max_len, or (seqpacket, datagram) too long for one
+ * packet; -EINVAL: nfds > SOCKX_MAX_FDS, fds NULL with nfds > 0, type at or
+ * above SOCKX_CHAN_TYPE_RESERVED; -EBADF: an invalid descriptor;
+ * -EOPNOTSUPP: descriptors on a non-unix socket; -ENOBUFS: the queue
+ * would pass max(16 MiB, 2 x (16 + max_len)) bytes or 1,024 descriptors.
+ * Nothing is queued on any failure.
+ */
+int sockx_chan_queue(sockx_chan *c, uint32_t type, uint32_t id,
+                     const void *buf, size_t len, const int *fds,
+                     size_t nfds);
+
+/*
+ * sockx_chan_flush - write the output queue within timeout_ms: 0 when all
+ * of it is written, -ETIMEDOUT with the rest still queued (nothing is
+ * lost or sent twice), or the socket's error.
+ */
+int sockx_chan_flush(sockx_chan *c, int timeout_ms);
+
+/*
+ * sockx_chan_send - flush until the message fits, queue it, flush until
+ * it is written, all within timeout_ms.  0: written; -ETIMEDOUT: queued,
+ * not yet all written (a later flush or send delivers it); -ENOBUFS: no
+ * room came in time, not queued; any other error: not queued.  Arguments
+ * as sockx_chan_queue.
+ */
+int sockx_chan_send(sockx_chan *c, uint32_t type, uint32_t id,
+                    const void *buf, size_t len, const int *fds,
+                    size_t nfds, int timeout_ms);
+
+/*
+ * sockx_chan_recv - the next whole message into *m: returns 1; 0 at end
+ * of stream at a message boundary; -ETIMEDOUT when no whole message came
+ * in time (what arrived stays buffered).  A message already buffered is
+ * returned without a system call.  Ownership: every descriptor still in
+ * m->fds is closed by the next sockx_chan_recv or by sockx_chan_close; to
+ * keep one, copy m->fds[i] and store -1 in its place.  -EBADMSG: the peer
+ * broke the protocol (every whole message before it was delivered); -EMFILE:
+ * the kernel dropped descriptors; after either, the receive side is
+ * broken: its descriptors are closed and every later call is -EBADMSG.
+ */
+int sockx_chan_recv(sockx_chan *c, struct sockx_msg *m, int timeout_ms);
+
+/*
+ * sockx_chan_events - what to wait for: SOCKX_READABLE, plus
+ * SOCKX_WRITABLE while output is queued.  sockx_chan_pending - the bytes
+ * queued (0 for NULL).
+ */
+int sockx_chan_events(const sockx_chan *c);
+size_t sockx_chan_pending(const sockx_chan *c);
+
+/*
+ * sockx_chan_handle - lend the channel's handle (credentials, addresses,
+ * a poll set); never read, write or close it.  NULL (errno EINVAL) for a
+ * NULL channel.
+ */
+sockx *sockx_chan_handle(const sockx_chan *c);
+
+/*
+ * sockx_chan_close - close the handle and every descriptor the channel
+ * holds, discard output not yet written; the close() result of the
+ * handle.  sockx_chan_close(NULL) is a no-op returning 0.
+ */
+int sockx_chan_close(sockx_chan *c);
 
 #ifdef __cplusplus
 }
