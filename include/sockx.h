@@ -21,8 +21,10 @@
  *  - No global mutable state: different handles may be used from different
  *    threads freely.
  *
- * Status of this release: the whole 1.0 API is implemented, and of 1.1
- * the poll sets (sockx_poll_*, Linux only for now) (sockx(7), STATUS).
+ * Status of this release (1.1.0): the whole 1.0 API and the 1.1 additions
+ * are implemented: poll sets (sockx_poll_*, Linux only for now), inherited
+ * sockets (sockx_listen of fd:N and systemd:NAME), sockx_notify and
+ * channels (sockx_chan_*) (sockx(7), STATUS).
  */
 #ifndef SOCKX_H
 #define SOCKX_H
