@@ -62,9 +62,15 @@ struct sockx {
 /*
  * Adaptive waiting (default mode): a handle whose last receive or accept
  * had to wait waits first next time, then makes the call; one that found
- * data ready tries first.  rx_wait is read and written with relaxed
- * atomics, as any thread may receive on a handle.
+ * data ready tries first.  rx_wait counts down the waits that must still
+ * find the descriptor ready at once before the handle tries first again
+ * (SX_RX_WAITS after a call that had to wait, 0: try first), so that a
+ * single wait misjudged as ready at once (one that slept only a few
+ * microseconds) does not make lock-step traffic try first.  It is read and
+ * written with relaxed atomics, as any thread may receive on a handle.
  */
+#define SX_RX_WAITS	2
+
 static inline int
 sx_rx_wait_get(const sockx *s)
 {
@@ -72,10 +78,19 @@ sx_rx_wait_get(const sockx *s)
 }
 
 static inline void
-sx_rx_wait_set(sockx *s, int waited)
+sx_rx_wait_set(sockx *s, int v)
 {
-	if (sx_rx_wait_get(s) != waited)
-		__atomic_store_n(&s->rx_wait, waited, __ATOMIC_RELAXED);
+	if (sx_rx_wait_get(s) != v)
+		__atomic_store_n(&s->rx_wait, v, __ATOMIC_RELAXED);
+}
+
+/* After a wait of a handle that waits first: did it sleep? */
+static inline void
+sx_rx_waited(sockx *s, int slept)
+{
+	int v = sx_rx_wait_get(s);
+
+	sx_rx_wait_set(s, slept ? SX_RX_WAITS : v > 0 ? v - 1 : 0);
 }
 
 /*

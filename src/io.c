@@ -277,8 +277,7 @@ wait_first(sockx *s, struct sx_retry *rt, const struct sx_deadline *dl)
 	if (r < 0)
 		return r;
 	rt->was_ready = 1;
-	if (!slept)
-		sx_rx_wait_set(s, 0);
+	sx_rx_waited(s, slept);
 	return 0;
 }
 
@@ -308,7 +307,7 @@ recv_dl(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 		if (n >= 0 || (n != -EAGAIN && n != -EINTR))
 			return n;
 		if (n == -EAGAIN) {
-			sx_rx_wait_set(s, 1);
+			sx_rx_wait_set(s, SX_RX_WAITS);
 			/* Timeout 0: exactly one try. */
 			if (sx_deadline_none(dl))
 				return -ETIMEDOUT;

@@ -295,8 +295,7 @@ sockx_accept(sockx *listener, sockx **out, int timeout_ms)
 			return sx_ret(r);
 		if (r > 0) {
 			rt.was_ready = 1;
-			if (!slept)
-				sx_rx_wait_set(listener, 0);
+			sx_rx_waited(listener, slept);
 		}
 	}
 	for (;;) {
@@ -308,7 +307,7 @@ sockx_accept(sockx *listener, sockx **out, int timeout_ms)
 			continue;
 		if (errno != EAGAIN)
 			return sx_ret(-errno);
-		sx_rx_wait_set(listener, 1);
+		sx_rx_wait_set(listener, SX_RX_WAITS);
 		if (sx_deadline_none(&dl))
 			return sx_ret(-ETIMEDOUT);	/* exactly one try */
 		r = sx_wait_retry(&rt, listener->fd, SOCKX_READABLE, &dl);
