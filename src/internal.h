@@ -175,6 +175,15 @@ sx_deadline_none(const struct sx_deadline *dl)
 {
 	return dl->end_ns == 0;
 }
+/* sx_deadline_left_ns, with no call where no clock is needed. */
+int64_t sx_deadline_left_ns(const struct sx_deadline *dl);
+static inline int64_t
+sx_dl_left(const struct sx_deadline *dl)
+{
+	if (dl->end_ns == INT64_MAX || dl->end_ns == 0)
+		return dl->end_ns;
+	return sx_deadline_left_ns(dl);
+}
 /* dl's end on CLOCK_MONOTONIC (taking a lazy deadline), INT64_MAX: none. */
 int64_t sx_deadline_end(const struct sx_deadline *dl);
 int sx_deadline_expired(const struct sx_deadline *dl);

@@ -219,13 +219,13 @@ arm(sockx *s, int opt, int64_t left, int early)
  * tries (MSG_DONTWAIT).  The deadline is taken before the first attempt,
  * which may sleep.
  */
-static __attribute__((noinline)) ssize_t
+static inline __attribute__((always_inline)) ssize_t
 kernel_xfer(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
     socklen_t *fromlen, struct sx_rx *rx, const struct msghdr *out,
     const struct sx_deadline *dl)
 {
 	int opt = out != NULL ? SO_SNDTIMEO : SO_RCVTIMEO;
-	int64_t left = sx_deadline_left_ns(dl);
+	int64_t left = sx_dl_left(dl);
 	int early = 0, flags, r;
 	ssize_t n;
 
@@ -249,7 +249,7 @@ kernel_xfer(sockx *s, void *buf, size_t len, struct sockaddr_storage *from,
 			return n;
 		if (n == -EAGAIN && left == 0)
 			return -ETIMEDOUT;
-		left = sx_deadline_left_ns(dl);
+		left = sx_dl_left(dl);
 		if (n == -EAGAIN) {
 			if (left == 0)
 				return -ETIMEDOUT;

@@ -96,7 +96,7 @@ sx_wait_fd(int fd, int events, const struct sx_deadline *dl, int *slept)
 		p.events |= POLLIN;
 	if (events & SOCKX_WRITABLE)
 		p.events |= POLLOUT;
-	left = sx_deadline_left_ns(dl);
+	left = sx_dl_left(dl);
 	for (;;) {
 		t0 = sx_now_ns();
 		r = poll(&p, 1, to_ms(sx_wait_ns(left)));
@@ -122,7 +122,7 @@ sx_wait_fd(int fd, int events, const struct sx_deadline *dl, int *slept)
 		if (r < 0 && r != -EINTR)
 			break;
 		if (left != 0)
-			left = sx_deadline_left_ns(dl);
+			left = sx_dl_left(dl);
 		if (left == 0) {
 			r = -ETIMEDOUT;
 			break;

@@ -179,7 +179,7 @@ sx_wait_fd(int fd, int events, const struct sx_deadline *dl, int *slept)
 		if (rd == NULL)
 			return -ENOMEM;
 	}
-	left = sx_deadline_left_ns(dl);
+	left = sx_dl_left(dl);
 	for (;;) {
 		r = select_fd(fd, events, sx_wait_ns(left), rd, rd + words,
 		    words, &s);
@@ -187,7 +187,7 @@ sx_wait_fd(int fd, int events, const struct sx_deadline *dl, int *slept)
 		if (r != 0 && r != -EINTR)
 			break;
 		if (left != 0)
-			left = sx_deadline_left_ns(dl);
+			left = sx_dl_left(dl);
 		if (left == 0) {
 			r = -ETIMEDOUT;
 			break;
