@@ -44,7 +44,7 @@ sockx_send_fds(sockx *s, const void *buf, size_t len, const int *fds,
 		 * byte, so an invalid one fails (-EBADF) with nothing sent.
 		 */
 		/* Zeroed: the padding after the last fd is sent too. */
-		memset(&control, 0, sizeof(control));
+		memset(control.buf, 0, CMSG_SPACE(sizeof(int) * nfds));
 		m.msg_control = control.buf;
 		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
 		c = CMSG_FIRSTHDR(&m);

@@ -48,9 +48,11 @@ fds_in(const struct cmsghdr *c)
 /*
  * Hand what the control messages of m carry to rx (NULL: nothing wanted):
  * every SCM_RIGHTS descriptor if rx takes descriptors and has room for all
- * of them, else none; the credentials.  Every descriptor not handed over
- * is closed.  -EMSGSIZE when rx takes descriptors and could not have them
- * all, or the data was cut (MSG_TRUNC).
+ * of them, else none (rx->fds is then not written); the credentials.
+ * Every descriptor not handed over is closed.  -EMSGSIZE when rx takes
+ * descriptors and could not have them all, or the data was cut
+ * (MSG_TRUNC).  The descriptors are counted first only when rx takes
+ * them.
  */
 static __attribute__((noinline)) int
 take_control(struct msghdr *m, struct sx_rx *rx)
@@ -58,22 +60,21 @@ take_control(struct msghdr *m, struct sx_rx *rx)
 	struct cmsghdr *c;
 	struct ucred uc;
 	size_t i, n, total = 0;
-	int r = 0, fd;
+	int r = 0, fd, want = rx != NULL && rx->take_fds;
 
-	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c))
-		if (c->cmsg_type == SCM_RIGHTS)
-			total += fds_in(c);
+	if (want)
+		for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c))
+			if (c->cmsg_type == SCM_RIGHTS)
+				total += fds_in(c);
 	if (m->msg_flags & MSG_TRUNC)
 		r = -EMSGSIZE;
-	else if (rx != NULL && rx->take_fds &&
-	    ((m->msg_flags & MSG_CTRUNC) || total > rx->cap))
+	else if (want && ((m->msg_flags & MSG_CTRUNC) || total > rx->cap))
 		r = -EMSGSIZE;
 	for (c = CMSG_FIRSTHDR(m); c != NULL; c = CMSG_NXTHDR(m, c)) {
 		n = fds_in(c);
 		for (i = 0; i < n; i++) {
 			memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(fd));
-			if (r == 0 && rx != NULL && rx->take_fds &&
-			    c->cmsg_type == SCM_RIGHTS)
+			if (r == 0 && want && c->cmsg_type == SCM_RIGHTS)
 				rx->fds[rx->nfds++] = fd;
 			else
 				close(fd);
