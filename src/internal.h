@@ -56,7 +56,7 @@ struct sockx {
 	ino_t ino;
 	int64_t rcvtimeo_ns;	/* SO_RCVTIMEO as armed (0: none, -1: unknown) */
 	int64_t sndtimeo_ns;	/* SO_SNDTIMEO as armed (0: none, -1: unknown) */
-	int rx_wait;		/* the last receive or accept had to wait */
+	int rx_wait;		/* adaptive waiting: see below */
 };
 
 /*

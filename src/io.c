@@ -5,7 +5,10 @@
  * credentials share (sx_recv_dl, sx_send_dl).
  *
  * Invariants: every call tries the system call first and waits only after
- * EAGAIN, under the one deadline it took when it started; nothing is sent
+ * EAGAIN, except a receive on a handle whose last receive had to wait,
+ * which waits first (adaptive waiting, internal.h); all under the one
+ * deadline of the call (taken lazily, see deadline.c); timeout 0 is
+ * exactly one try and no wait; nothing is sent
  * with SIGPIPE possible (MSG_NOSIGNAL); a datagram or seqpacket message
  * longer than the buffer is -EMSGSIZE, never a silent cut; every
  * descriptor that arrives with data is either handed to a caller that asked
