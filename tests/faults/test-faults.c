@@ -3498,6 +3498,62 @@ START_TEST(faults_streaming_reads_make_one_call)
 }
 END_TEST
 
+struct later_connect {
+	char text[SOCKX_ADDRSTRLEN];
+	int n;
+};
+
+/* Connect n times, 5 ms apart, closing each connection at once. */
+static void *
+connect_later(void *arg)
+{
+	struct later_connect *lc = arg;
+	sockx *c;
+	int i;
+
+	for (i = 0; i < lc->n; i++) {
+		usleep(5000);
+		if (sockx_connect(&c, lc->text, 5000) == 0)
+			sockx_close(c);
+	}
+	return NULL;
+}
+
+/*
+ * Accepts whose connections come later (one at a time): after the first
+ * (a failed try, the wait, the accept: 3 calls) each waits first, 2 calls.
+ */
+START_TEST(faults_lockstep_accepts_make_two_calls)
+{
+	struct sockaddr_storage ss;
+	struct later_connect lc = { .n = 8 };
+	socklen_t sl = sizeof(ss);
+	unsigned calls;
+	pthread_t t;
+	sockx *l, *c;
+	int i;
+
+	start();
+	ck_assert_int_eq(sockx_listen(&l, "127.0.0.1:0", 0, 0, 0), 0);
+	ck_assert_int_eq(sockx_local_addr(l, &ss, &sl), 0);
+	ck_assert_int_gt(sockx_addr_format((struct sockaddr *)&ss, sl,
+	    lc.text, sizeof(lc.text)), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, connect_later, &lc), 0);
+	for (i = 0; i < lc.n; i++) {
+		sxf.begin();
+		ck_assert_int_eq(sockx_accept(l, &c, 5000), 0);
+		calls = sxf.calls(wait_fn) + sxf.calls("accept4");
+		sxf.end();
+		sockx_close(c);
+		ck_assert_msg(calls == (i == 0 ? 3u : 2u),
+		    "accept %d made %u calls", i, calls);
+	}
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	sockx_close(l);
+	finish();
+}
+END_TEST
+
 /*
  * Kernel-timeout mode with alternating timeouts (a header and a body
  * timeout, both directions): once the shorter is armed, no call makes a
@@ -3608,6 +3664,7 @@ test_suite(void)
 	tc = sx_tcase("counts", 30);
 	tcase_add_test(tc, faults_lockstep_reads_make_two_calls);
 	tcase_add_test(tc, faults_streaming_reads_make_one_call);
+	tcase_add_test(tc, faults_lockstep_accepts_make_two_calls);
 	tcase_add_test(tc,
 	    faults_kernel_mode_alternating_timeouts_make_no_setsockopt);
 	suite_add_tcase(s, tc);
