@@ -177,7 +177,7 @@ sockx_send_cred(sockx *s, const void *buf, size_t len,
 	struct ucred uc;
 	int r;
 
-	r = sx_io_start(s, buf, len, timeout_ms, &dl);
+	r = sx_io_begin(s, buf, len, timeout_ms, &dl);
 	if (r < 0)
 		return sx_sret(r);
 	if (len == 0 && s->type == SOCK_STREAM)
@@ -217,7 +217,7 @@ sockx_recv_cred(sockx *s, void *buf, size_t len, struct sockx_cred *cred,
 	struct sx_deadline dl;
 	ssize_t n;
 
-	n = sx_io_start(s, buf, len, timeout_ms, &dl);
+	n = sx_io_begin(s, buf, len, timeout_ms, &dl);
 	if (n < 0)
 		return sx_sret(n);
 	if (cred == NULL || (len == 0 && s->type == SOCK_STREAM))

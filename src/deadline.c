@@ -3,7 +3,11 @@
  * deadline.c - one CLOCK_MONOTONIC deadline per call.  A timed call takes
  * its deadline once, when it starts; every retry, partial transfer and
  * interrupted wait after that only asks how much time is left, so the call
- * returns by the deadline however often it is woken.
+ * returns by the deadline however often it is woken.  A call whose first
+ * attempt cannot block takes it lazily, when that attempt failed (see
+ * internal.h): the deadline then counts from a few microseconds after the
+ * call started, which no caller can tell from a call that was preempted
+ * that long, and a call that completes at once reads no clock.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -28,9 +32,37 @@ sx_deadline_start(struct sx_deadline *dl, int timeout_ms)
 		return -EINVAL;
 	if (timeout_ms == -1)
 		dl->end_ns = INT64_MAX;
+	else if (timeout_ms == 0)
+		dl->end_ns = 0;
 	else
 		dl->end_ns = sx_now_ns() + (int64_t)timeout_ms * 1000000;
 	return 0;
+}
+
+int
+sx_deadline_lazy(struct sx_deadline *dl, int timeout_ms)
+{
+	return sx_dl_lazy(dl, timeout_ms);
+}
+
+/* Take the lazy deadline dl now; returns the nanoseconds it leaves. */
+static int64_t
+take(const struct sx_deadline *dl)
+{
+	/* Never a const object: see struct sx_deadline. */
+	struct sx_deadline *m = (struct sx_deadline *)(uintptr_t)dl;
+	int64_t left = -dl->end_ns * 1000000;
+
+	m->end_ns = sx_now_ns() + left;
+	return left;
+}
+
+int64_t
+sx_deadline_end(const struct sx_deadline *dl)
+{
+	if (dl->end_ns < 0)
+		take(dl);
+	return dl->end_ns;
 }
 
 /* Nanoseconds left: INT64_MAX without a deadline, 0 once it has passed. */
@@ -39,8 +71,12 @@ sx_deadline_left_ns(const struct sx_deadline *dl)
 {
 	int64_t now;
 
+	if (dl->end_ns < 0)
+		return take(dl);
 	if (dl->end_ns == INT64_MAX)
 		return INT64_MAX;
+	if (dl->end_ns == 0)
+		return 0;
 	now = sx_now_ns();
 	return now >= dl->end_ns ? 0 : dl->end_ns - now;
 }
@@ -56,9 +92,7 @@ sx_deadline_left_ns(const struct sx_deadline *dl)
 int64_t
 sx_deadline_wait_ns(const struct sx_deadline *dl)
 {
-	int64_t left = sx_deadline_left_ns(dl);
-
-	return left == INT64_MAX ? left : left - left / 1000;
+	return sx_wait_ns(sx_deadline_left_ns(dl));
 }
 
 int
@@ -103,10 +137,10 @@ sx_wait(struct sx_waitfd *w, size_t n, const struct sx_deadline *dl)
 void
 sx_backoff(const struct sx_deadline *dl, int64_t *step_ns)
 {
-	int64_t end;
+	int64_t end, dl_end = sx_deadline_end(dl);
 
 	end = sx_now_ns() + *step_ns;
-	sx_sleep_until(end < dl->end_ns ? end : dl->end_ns);
+	sx_sleep_until(end < dl_end ? end : dl_end);
 	if (*step_ns < SX_BACKOFF_MAX_NS)
 		*step_ns *= 2;
 }
@@ -135,7 +169,6 @@ int
 sx_wait_retry(struct sx_retry *rt, int fd, int events,
     const struct sx_deadline *dl)
 {
-	struct sx_waitfd w = { .fd = fd, .events = events };
 	int r;
 
 	if (rt->was_ready) {
@@ -145,7 +178,7 @@ sx_wait_retry(struct sx_retry *rt, int fd, int events,
 		rt->was_ready = 0;
 		return 0;
 	}
-	r = sx_wait(&w, 1, dl);
+	r = sx_wait_fd(fd, events, dl, NULL);
 	if (r < 0)
 		return r;
 	rt->was_ready = 1;

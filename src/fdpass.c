@@ -30,7 +30,7 @@ sockx_send_fds(sockx *s, const void *buf, size_t len, const int *fds,
 	struct cmsghdr *c;
 	int r;
 
-	r = sx_io_start(s, buf, len, timeout_ms, &dl);
+	r = sx_io_begin(s, buf, len, timeout_ms, &dl);
 	if (r < 0)
 		return sx_sret(r);
 	if (nfds > SOCKX_MAX_FDS || (nfds > 0 && fds == NULL) ||
@@ -44,7 +44,7 @@ sockx_send_fds(sockx *s, const void *buf, size_t len, const int *fds,
 		 * byte, so an invalid one fails (-EBADF) with nothing sent.
 		 */
 		/* Zeroed: the padding after the last fd is sent too. */
-		memset(&control, 0, sizeof(control));
+		memset(control.buf, 0, CMSG_SPACE(sizeof(int) * nfds));
 		m.msg_control = control.buf;
 		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
 		c = CMSG_FIRSTHDR(&m);
@@ -64,7 +64,7 @@ sockx_recv_fds(sockx *s, void *buf, size_t len, int *fds, size_t *nfds,
 	struct sx_deadline dl;
 	ssize_t n;
 
-	n = sx_io_start(s, buf, len, timeout_ms, &dl);
+	n = sx_io_begin(s, buf, len, timeout_ms, &dl);
 	if (n < 0)
 		return sx_sret(n);
 	if (nfds == NULL || (*nfds > 0 && fds == NULL) ||

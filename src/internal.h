@@ -71,10 +71,45 @@ struct sockx {
 	dev_t dev;		/* ... if it is still this one */
 	ino_t ino;
 	pid_t unlink_pid;	/* ... by this process only: the one that bound it */
-	int64_t rcvtimeo_ns;	/* SO_RCVTIMEO as armed (-1: unknown) */
-	int64_t sndtimeo_ns;	/* SO_SNDTIMEO as armed (-1: unknown) */
+	int64_t rcvtimeo_ns;	/* SO_RCVTIMEO as armed (0: none, -1: unknown) */
+	int64_t sndtimeo_ns;	/* SO_SNDTIMEO as armed (0: none, -1: unknown) */
+	int rx_wait;		/* adaptive waiting: see below */
 	struct sx_member pm;	/* its poll set, if any */
 };
+
+/*
+ * Adaptive waiting (default mode): a handle whose last receive or accept
+ * had to wait waits first next time, then makes the call; one that found
+ * data ready tries first.  rx_wait counts down the waits that must still
+ * find the descriptor ready at once before the handle tries first again
+ * (SX_RX_WAITS after a call that had to wait, 0: try first), so that a
+ * single wait misjudged as ready at once (one that slept only a few
+ * microseconds) does not make lock-step traffic try first.  It is read and
+ * written with relaxed atomics, as any thread may receive on a handle.
+ */
+#define SX_RX_WAITS	2
+
+static inline int
+sx_rx_wait_get(const sockx *s)
+{
+	return __atomic_load_n(&s->rx_wait, __ATOMIC_RELAXED);
+}
+
+static inline void
+sx_rx_wait_set(sockx *s, int v)
+{
+	if (sx_rx_wait_get(s) != v)
+		__atomic_store_n(&s->rx_wait, v, __ATOMIC_RELAXED);
+}
+
+/* After a wait of a handle that waits first: did it sleep? */
+static inline void
+sx_rx_waited(sockx *s, int slept)
+{
+	int v = sx_rx_wait_get(s);
+
+	sx_rx_wait_set(s, slept ? SX_RX_WAITS : v > 0 ? v - 1 : 0);
+}
 
 /*
  * Bound or connected through a path longer than sun_path: the kernel's
@@ -137,13 +172,54 @@ int sx_is_inherited(const char *address);
 int sx_listen_inherited(sockx **out, const char *address, unsigned flags,
     unsigned mode);
 
-/* deadline.c: one CLOCK_MONOTONIC deadline per call. */
+/*
+ * deadline.c: one CLOCK_MONOTONIC deadline per call.  sx_deadline_start()
+ * reads the clock at once.  sx_deadline_lazy() is for a call whose first
+ * attempt is a system call that never blocks (default mode): it reads the
+ * clock only when the deadline is first needed, which is after that
+ * attempt failed with EAGAIN, a few microseconds after the call started;
+ * a call that completes at once never reads the clock.  Every
+ * sx_deadline_* function takes a lazy deadline when it needs it, through
+ * the const pointer: a lazy deadline is never a const object.
+ */
 struct sx_deadline {
-	int64_t end_ns;		/* INT64_MAX: no deadline */
+	/*
+	 * INT64_MAX: no deadline; 0: already due (timeout 0); < 0: a lazy
+	 * deadline not taken yet, -end_ns milliseconds from when it is.
+	 */
+	int64_t end_ns;
 };
 
 int64_t sx_now_ns(void);
 int sx_deadline_start(struct sx_deadline *dl, int timeout_ms);
+int sx_deadline_lazy(struct sx_deadline *dl, int timeout_ms);
+
+/* sx_deadline_lazy, inline for the I/O calls' fast path. */
+static inline int
+sx_dl_lazy(struct sx_deadline *dl, int timeout_ms)
+{
+	if (timeout_ms < -1)
+		return -EINVAL;
+	dl->end_ns = timeout_ms == -1 ? INT64_MAX : -(int64_t)timeout_ms;
+	return 0;
+}
+/* 1 if dl allows no wait at all (timeout 0), without reading the clock. */
+static inline int
+sx_deadline_none(const struct sx_deadline *dl)
+{
+	return dl->end_ns == 0;
+}
+/* sx_deadline_left_ns, with no call where no clock is needed. */
+int64_t sx_deadline_left_ns(const struct sx_deadline *dl);
+static inline int64_t
+sx_dl_left(const struct sx_deadline *dl)
+{
+	if (dl->end_ns == INT64_MAX || dl->end_ns == 0)
+		return dl->end_ns;
+	return sx_deadline_left_ns(dl);
+}
+/* dl's end on CLOCK_MONOTONIC (taking a lazy deadline), INT64_MAX: none. */
+int64_t sx_deadline_end(const struct sx_deadline *dl);
 int sx_deadline_expired(const struct sx_deadline *dl);
 int64_t sx_deadline_left_ns(const struct sx_deadline *dl);
 int64_t sx_deadline_wait_ns(const struct sx_deadline *dl);
@@ -179,6 +255,27 @@ int sx_wait_once(struct sx_waitfd *w, size_t n, const struct sx_deadline *dl);
 extern const char sx_wait_backend[];
 
 /*
+ * The wait of one descriptor, the I/O calls' own, in the backend: waits
+ * until fd is ready for events (returns the ready subset) or dl passes
+ * (-ETIMEDOUT; a deadline that has passed gets one look without waiting),
+ * resuming after signals, in one select(2) or poll(2) of the time left
+ * when it ends ready (which asks the time once: a lazy deadline is taken
+ * then).  *slept (if not NULL) is set to 1 if it slept, to 0 if fd was
+ * ready at once: a wait that ended within SX_SLEPT_NS of its start did
+ * not sleep.  sx_wait_ns() is the timeout one wait asks for when left
+ * nanoseconds are left (see sx_deadline_wait_ns).
+ */
+#define SX_SLEPT_NS	3000
+int sx_wait_fd(int fd, int events, const struct sx_deadline *dl,
+    int *slept);
+
+static inline int64_t
+sx_wait_ns(int64_t left)
+{
+	return left == INT64_MAX ? left : left - left / 1000;
+}
+
+/*
  * deadline.c: the wait of a retry loop after EAGAIN (see sx_wait_retry);
  * start each loop with SX_RETRY_INIT.
  */
@@ -192,9 +289,14 @@ int sx_wait_retry(struct sx_retry *rt, int fd, int events,
 
 /*
  * io.c: the transfers every I/O module shares.  sx_io_start() checks the
- * arguments every transfer shares and starts the call's deadline.
+ * arguments every transfer shares and starts the call's deadline;
+ * sx_io_begin() does the same with a lazy deadline (sx_deadline_lazy), for
+ * a call that makes one transfer (one sx_recv_dl or sx_send_dl), not a
+ * loop of them.
  */
 int sx_io_start(const sockx *s, const void *buf, size_t len, int timeout_ms,
+    struct sx_deadline *dl);
+int sx_io_begin(const sockx *s, const void *buf, size_t len, int timeout_ms,
     struct sx_deadline *dl);
 
 /* What a receive hands over from the control messages it reads. */

@@ -279,14 +279,28 @@ sockx_accept(sockx *listener, sockx **out, int timeout_ms)
 {
 	struct sx_retry rt = SX_RETRY_INIT;
 	struct sx_deadline dl;
-	int fd, r;
+	int fd, r, slept;
 	sockx *s;
 
 	if (listener == NULL || out == NULL)
 		return sx_ret(-EINVAL);
-	r = sx_deadline_start(&dl, timeout_ms);
+	r = sx_deadline_lazy(&dl, timeout_ms);
 	if (r < 0)
 		return sx_ret(r);
+	/*
+	 * Adaptive waiting, as for receives (io.c): wait first if the last
+	 * accept had to wait; a wait that runs out of time still lets the
+	 * call make its one try.
+	 */
+	if (sx_rx_wait_get(listener) && !sx_deadline_none(&dl)) {
+		r = sx_wait_fd(listener->fd, SOCKX_READABLE, &dl, &slept);
+		if (r < 0 && r != -ETIMEDOUT)
+			return sx_ret(r);
+		if (r > 0) {
+			rt.was_ready = 1;
+			sx_rx_waited(listener, slept);
+		}
+	}
 	for (;;) {
 		fd = accept4(listener->fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
@@ -296,6 +310,9 @@ sockx_accept(sockx *listener, sockx **out, int timeout_ms)
 			continue;
 		if (errno != EAGAIN)
 			return sx_ret(-errno);
+		sx_rx_wait_set(listener, SX_RX_WAITS);
+		if (sx_deadline_none(&dl))
+			return sx_ret(-ETIMEDOUT);	/* exactly one try */
 		r = sx_wait_retry(&rt, listener->fd, SOCKX_READABLE, &dl);
 		if (r < 0)
 			return sx_ret(r);

@@ -82,3 +82,53 @@ sx_wait_once(struct sx_waitfd *w, size_t n, const struct sx_deadline *dl)
 		free(p);
 	return r;
 }
+
+int
+sx_wait_fd(int fd, int events, const struct sx_deadline *dl, int *slept)
+{
+	struct pollfd p = { .fd = fd };
+	int64_t left, t0;
+	int r, any = 0;
+
+	if (fd < 0)
+		return -EBADF;
+	if (events & SOCKX_READABLE)
+		p.events |= POLLIN;
+	if (events & SOCKX_WRITABLE)
+		p.events |= POLLOUT;
+	left = sx_dl_left(dl);
+	for (;;) {
+		t0 = sx_now_ns();
+		r = poll(&p, 1, to_ms(sx_wait_ns(left)));
+		if (r < 0)
+			r = -errno;
+		any |= sx_now_ns() - t0 >= SX_SLEPT_NS;
+		if (r > 0 && (p.revents & POLLNVAL)) {
+			r = -EBADF;
+			break;
+		}
+		if (r > 0) {
+			r = 0;
+			if (p.revents & POLLIN)
+				r |= SOCKX_READABLE;
+			if (p.revents & POLLOUT)
+				r |= SOCKX_WRITABLE;
+			if (p.revents & (POLLERR | POLLHUP))
+				r |= SOCKX_READABLE | SOCKX_WRITABLE;
+			r &= events;
+			if (r != 0)
+				break;
+		}
+		if (r < 0 && r != -EINTR)
+			break;
+		if (left != 0)
+			left = sx_dl_left(dl);
+		if (left == 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+	}
+	if (slept != NULL)
+		*slept = any;
+	return r;
+}

@@ -28,6 +28,16 @@ set_bit(word *set, int fd)
 	set[(unsigned)fd / WORD_BITS] |= (word)1 << ((unsigned)fd % WORD_BITS);
 }
 
+/* Zero a bitmap; most descriptors need one word, and no memset call. */
+static void
+clear(word *set, size_t words)
+{
+	if (words == 1)
+		set[0] = 0;
+	else
+		memset(set, 0, words * sizeof(word));
+}
+
 static int
 has_bit(const word *set, int fd)
 {
@@ -102,5 +112,90 @@ sx_wait_once(struct sx_waitfd *w, size_t n, const struct sx_deadline *dl)
 	r = select_once(w, n, buf, buf + words, words, maxfd, dl);
 	if (buf != stack)
 		free(buf);
+	return r;
+}
+
+/*
+ * Without a deadline, one select() of a day (then another): Linux writes
+ * the time not slept back into the timeval, which tells a wait that slept
+ * from one that found fd ready at once.
+ */
+#define NO_LIMIT_SEC 86400
+
+/*
+ * One select() on fd for events, of at most wait_ns (INT64_MAX: a day):
+ * the ready subset, 0 or -errno; *slept learns whether it slept.  rd and
+ * wr have room for words words each.
+ */
+static int
+select_fd(int fd, int events, int64_t wait_ns, word *rd, word *wr,
+    size_t words, int *slept)
+{
+	struct timeval tv, tv0;
+	int r;
+
+	if (events & SOCKX_READABLE) {
+		clear(rd, words);
+		set_bit(rd, fd);
+	}
+	if (events & SOCKX_WRITABLE) {
+		clear(wr, words);
+		set_bit(wr, fd);
+	}
+	if (wait_ns == INT64_MAX) {
+		tv.tv_sec = NO_LIMIT_SEC;
+		tv.tv_usec = 0;
+	} else {
+		to_timeval(wait_ns, &tv);
+	}
+	tv0 = tv;
+	r = select(fd + 1, events & SOCKX_READABLE ? (fd_set *)(void *)rd : NULL,
+	    events & SOCKX_WRITABLE ? (fd_set *)(void *)wr : NULL, NULL, &tv);
+	*slept = ((int64_t)(tv0.tv_sec - tv.tv_sec) * 1000000 +
+	    (tv0.tv_usec - tv.tv_usec)) * 1000 >= SX_SLEPT_NS;
+	if (r <= 0)
+		return r < 0 ? -errno : 0;
+	r = 0;
+	if ((events & SOCKX_READABLE) && has_bit(rd, fd))
+		r |= SOCKX_READABLE;
+	if ((events & SOCKX_WRITABLE) && has_bit(wr, fd))
+		r |= SOCKX_WRITABLE;
+	return r;
+}
+
+int
+sx_wait_fd(int fd, int events, const struct sx_deadline *dl, int *slept)
+{
+	word stack[2 * STACK_WORDS], *rd = stack;
+	size_t words;
+	int64_t left;
+	int r, s, any = 0;
+
+	if (fd < 0)
+		return -EBADF;
+	words = (size_t)fd / WORD_BITS + 1;
+	if (words > STACK_WORDS) {
+		rd = malloc(2 * words * sizeof(word));
+		if (rd == NULL)
+			return -ENOMEM;
+	}
+	left = sx_dl_left(dl);
+	for (;;) {
+		r = select_fd(fd, events, sx_wait_ns(left), rd, rd + words,
+		    words, &s);
+		any |= s;
+		if (r != 0 && r != -EINTR)
+			break;
+		if (left != 0)
+			left = sx_dl_left(dl);
+		if (left == 0) {
+			r = -ETIMEDOUT;
+			break;
+		}
+	}
+	if (rd != stack)
+		free(rd);
+	if (slept != NULL)
+		*slept = any;
 	return r;
 }

@@ -1,8 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# bench-count.sh - system calls and heap allocations per operation of each
-# bench-perf scenario and implementation (raw, textbook, libsockx,
-# libsockx-kernel), client and server together, both on CPU 0.
+# bench-count.sh - system calls, user-space instructions and heap
+# allocations per operation of each bench-perf scenario and implementation
+# (raw, textbook, tryfirst, rcvtimeo, libsockx, libsockx-kernel), client
+# and server together, both on CPU 0.
 #
 # Usage, directly (from the source tree, after a build):
 #   tests/bench-count.sh build/tests/bench-perf [STRACE]
@@ -10,7 +11,10 @@
 # Environment: BENCH_COUNT_SCENARIOS="pp-unix ..." (default all),
 #   BENCH_COUNT_N1, BENCH_COUNT_N2 (strace: 300, 2300 operations),
 #   BENCH_COUNT_PERF_N1, BENCH_COUNT_PERF_N2 (perf: 1000, 6000),
-#   BENCH_COUNT_PERF=no to skip the perf counts.
+#   BENCH_COUNT_PERF=no to skip the perf counts,
+#   BENCH_COUNT_CALLGRIND=no to skip the instruction counts, =only to make
+#   only them; BENCH_COUNT_CG_N1, BENCH_COUNT_CG_N2 (callgrind: 200, 1200),
+#   BENCH_COUNT_IMPLS="raw ..." (default all).
 #
 # Every scenario and implementation runs twice under strace -f -c, with N1
 # and N2 operations and no warm-up; the difference of the two counts over
@@ -24,8 +28,17 @@
 # these calls EAGAIN, or EINPROGRESS for a connect).  Then libsockx is
 # checked against the textbook select-then-call code, which it must never
 # exceed, the system calls libsockx makes that raw does not are listed, and
-# the heap allocations per operation are shown.  Prints figures and
-# asserts nothing.
+# the heap allocations per operation are shown.
+#
+# User-space instructions: every scenario and implementation runs twice
+# more under valgrind --tool=callgrind (which follows the forked server;
+# one output file per process), with CG_N1 and CG_N2 operations; the
+# instructions of both processes are summed (callgrind's totals), and the
+# difference over CG_N2 - CG_N1 is the cost of one operation without
+# start, setup, fork and exit.  Instructions do not depend on other work
+# on the machine (only where timing decides whether a try fails first).
+# The kernel's instructions are not counted.  Prints figures and asserts
+# nothing.
 set -eu
 
 perf_prog=${1:?usage: bench-count.sh BENCH-PERF [STRACE]}
@@ -36,7 +49,10 @@ pn1=${BENCH_COUNT_PERF_N1:-1000}
 pn2=${BENCH_COUNT_PERF_N2:-6000}
 all="pp-unix pp-tcp stream-unix fdpass-unix connect-unix connect-tcp"
 scens=${BENCH_COUNT_SCENARIOS:-$all}
-impls="raw textbook libsockx libsockx-kernel"
+impls=${BENCH_COUNT_IMPLS:-raw textbook tryfirst rcvtimeo libsockx libsockx-kernel}
+cg=${BENCH_COUNT_CALLGRIND:-yes}
+cn1=${BENCH_COUNT_CG_N1:-200}
+cn2=${BENCH_COUNT_CG_N2:-1200}
 # The calls perf counts one by one, those whose number depends on timing
 # (the rest only in the total, as "(other)"; strace names them all), and
 # those of them whose failures it counts: every tracepoint costs perf stat
@@ -45,7 +61,7 @@ names="read write recvmsg sendmsg pselect6 poll ppoll accept4 clock_nanosleep"
 fallible="read write recvmsg sendmsg accept4"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
-mkdir "$tmp/strace" "$tmp/perf"
+mkdir "$tmp/strace" "$tmp/perf" "$tmp/cg"
 
 # strace_count SCENARIO IMPL N: "name calls failed" lines in
 # $tmp/strace/SCENARIO.IMPL.N, bench-perf's record in ....out
@@ -172,7 +188,70 @@ report() {
 	done
 }
 
+# cg_count SCENARIO IMPL N: the user-space instructions of both processes
+# (callgrind's totals, summed over its output files) into
+# $tmp/cg/SCENARIO.IMPL.N
+cg_count() {
+	d=$tmp/cg/$1.$2.$3.d
+	mkdir "$d"
+	valgrind --tool=callgrind --callgrind-out-file="$d/cg.%p" \
+	    --log-file="$d/log.%p" "$perf_prog" -p same -r 1 -W -n "$3" \
+	    -o "$1" -i "$2" >"$d/out"
+	awk '$1 == "totals:" || $1 == "summary:" { t[FILENAME] = $2 }
+	END { for (f in t) n += t[f]; print n }' "$d"/cg.* \
+	    >"$tmp/cg/$1.$2.$3"
+}
+
+# cg_report: instructions per operation, and the ratios the goals name.
+cg_report() {
+	echo
+	echo "== callgrind: user-space instructions per operation, client and" \
+	    "server together ($cn2 - $cn1 operations)"
+	printf '%-13s' scenario
+	for i in $impls; do printf ' %15s' "$i"; done
+	printf '\n'
+	for s in $scens; do
+		printf '%-13s' "$s"
+		for i in $impls; do
+			v=$(awk -v d=$((cn2 - cn1)) 'FNR == 1 && NR == 1 { a = $1 }
+			    NR == 2 { printf "%.0f", ($1 - a) / d }' \
+			    "$tmp/cg/$s.$i.$cn1" "$tmp/cg/$s.$i.$cn2")
+			printf ' %15s' "$v"
+			echo "$v" >"$tmp/cg/$s.$i.perop"
+		done
+		printf '\n'
+	done
+	echo
+	echo "== callgrind: ratios (libsockx / tryfirst, kernel mode /" \
+	    "rcvtimeo)"
+	for s in $scens; do
+		[ -f "$tmp/cg/$s.libsockx.perop" ] &&
+		    [ -f "$tmp/cg/$s.tryfirst.perop" ] || continue
+		l=$(cat "$tmp/cg/$s.libsockx.perop")
+		t=$(cat "$tmp/cg/$s.tryfirst.perop")
+		k=$(cat "$tmp/cg/$s.libsockx-kernel.perop" 2>/dev/null || echo 0)
+		r=$(cat "$tmp/cg/$s.rcvtimeo.perop" 2>/dev/null || echo 0)
+		awk -v s="$s" -v l="$l" -v t="$t" -v k="$k" -v r="$r" 'BEGIN {
+			printf "%-13s libsockx %.2fx tryfirst", s, t ? l / t : 0
+			if (r > 0)
+				printf ", libsockx-kernel %.2fx rcvtimeo", k / r
+			printf "\n"
+		}'
+	done
+}
+
 echo "bench-count: $(uname -sr); client and server on CPU 0"
+
+if [ "$cg" = only ]; then
+	for s in $scens; do
+		for i in $impls; do
+			cg_count "$s" "$i" "$cn1"
+			cg_count "$s" "$i" "$cn2"
+		done
+	done
+	cg_report
+	exit 0
+fi
 
 # strace, as asked for and available everywhere.
 for s in $scens; do
@@ -216,6 +295,16 @@ else
 	echo
 	echo "== perf stat: not run (perf missing, or not allowed to count" \
 	    "tracepoints: needs root or kernel.perf_event_paranoid=-1)"
+fi
+
+if [ "$cg" != no ] && command -v valgrind >/dev/null 2>&1; then
+	for s in $scens; do
+		for i in $impls; do
+			cg_count "$s" "$i" "$cn1"
+			cg_count "$s" "$i" "$cn2"
+		done
+	done
+	cg_report
 fi
 
 echo

@@ -13,6 +13,16 @@
  *                    and getsockopt(SO_ERROR); the listener is
  *                    non-blocking (a connection aborted between select
  *                    and accept must not block accept)
+ *   tryfirst         the careful hand-written floor of the default mode:
+ *                    non-blocking descriptors, the call tried first, poll()
+ *                    only after EAGAIN, with the time left of one
+ *                    CLOCK_MONOTONIC deadline taken when the call starts;
+ *                    EINTR resumed, MSG_NOSIGNAL on every send; connect is
+ *                    a non-blocking connect, poll and SO_ERROR
+ *   rcvtimeo         the floor of kernel-timeout mode: blocking descriptors
+ *                    with SO_RCVTIMEO and SO_SNDTIMEO of 5 s set once (a
+ *                    connecting socket sets both before connect; the
+ *                    listener has SO_RCVTIMEO), MSG_NOSIGNAL, EINTR resumed
  *   libsockx         the sockx_* calls with a 5000 ms timeout (the default
  *                    mode: try the call, wait only on EAGAIN)
  *   libsockx-kernel  the same with sockx_set_kernel_timeouts(s, 1) on every
@@ -61,6 +71,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stddef.h>
@@ -156,9 +167,10 @@ free(void *p)
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-enum impl { RAW, TEXTBOOK, SOCKX, KERNEL, NIMPL };
+enum impl { RAW, TEXTBOOK, TRYFIRST, RCVTIMEO, SOCKX, KERNEL, NIMPL };
 static const char *const impl_names[NIMPL] = {
-	"raw", "textbook", "libsockx", "libsockx-kernel",
+	"raw", "textbook", "tryfirst", "rcvtimeo", "libsockx",
+	"libsockx-kernel",
 };
 
 enum scen { PP_UNIX, PP_TCP, STREAM, FDPASS, CONN_UNIX, CONN_TCP, NSCEN };
@@ -284,6 +296,60 @@ tb_select(int fd, int writing)
 	return r < 0 ? -1 : 0;
 }
 
+/* tryfirst: one CLOCK_MONOTONIC deadline, taken when a call starts. */
+static int64_t
+tf_deadline(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec +
+	    (int64_t)TIMEOUT_MS * 1000000;
+}
+
+/*
+ * tryfirst, after a call on fd failed (errno): 0 to try it again (after
+ * EINTR at once, after EAGAIN once poll() says so), -1 to give up
+ * (ETIMEDOUT once the deadline end has passed).
+ */
+static int
+tf_again(int fd, short events, int64_t end)
+{
+	struct pollfd p = { .fd = fd, .events = events };
+	struct timespec ts;
+	int64_t left;
+	int r;
+
+	if (errno == EINTR)
+		return 0;
+	if (errno != EAGAIN)
+		return -1;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		left = end - ((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec);
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&p, 1, (int)((left + 999999) / 1000000));
+		if (r > 0)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* rcvtimeo: both kernel timeouts of fd at TIMEOUT_MS. */
+static void
+rt_arm(int fd)
+{
+	struct timeval tv = { TIMEOUT_MS / 1000, (TIMEOUT_MS % 1000) * 1000 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		die("setsockopt");
+}
+
 static void
 set_kernel(struct ep *e)
 {
@@ -293,7 +359,8 @@ set_kernel(struct ep *e)
 
 /*
  * Wrap fd (blocking, close-on-exec) as an end of impl: raw and textbook
- * use it as it is, libsockx adopts it.
+ * use it as it is, tryfirst makes it non-blocking, rcvtimeo sets its
+ * kernel timeouts, libsockx adopts it.
  */
 static void
 ep_wrap(struct ep *e, int impl, int fd)
@@ -301,6 +368,10 @@ ep_wrap(struct ep *e, int impl, int fd)
 	e->impl = impl;
 	e->fd = fd;
 	e->s = NULL;
+	if (impl == TRYFIRST && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
+		die("fcntl");
+	if (impl == RCVTIMEO)
+		rt_arm(fd);
 	if (impl >= SOCKX) {
 		if (sockx_adopt(&e->s, fd) < 0)
 			die("sockx_adopt");
@@ -322,6 +393,7 @@ ep_close(struct ep *e)
 static ssize_t
 ep_read(struct ep *e, void *buf, size_t len)
 {
+	int64_t end;
 	ssize_t n;
 
 	io_begin();
@@ -337,6 +409,17 @@ ep_read(struct ep *e, void *buf, size_t len)
 			    read(e->fd, buf, len);
 		while (n < 0 && (errno == EAGAIN || errno == EINTR));
 		break;
+	case TRYFIRST:
+		end = tf_deadline();
+		while ((n = read(e->fd, buf, len)) < 0 &&
+		    tf_again(e->fd, POLLIN, end) == 0)
+			;
+		break;
+	case RCVTIMEO:
+		do
+			n = read(e->fd, buf, len);
+		while (n < 0 && errno == EINTR);
+		break;
 	default:
 		n = sockx_read(e->s, buf, len, TIMEOUT_MS);
 		break;
@@ -351,6 +434,7 @@ ep_read(struct ep *e, void *buf, size_t len)
 static ssize_t
 ep_write(struct ep *e, const void *buf, size_t len)
 {
+	int64_t end;
 	ssize_t n;
 
 	io_begin();
@@ -365,6 +449,17 @@ ep_write(struct ep *e, const void *buf, size_t len)
 			n = tb_select(e->fd, 1) < 0 ? -1 :
 			    write(e->fd, buf, len);
 		while (n < 0 && (errno == EAGAIN || errno == EINTR));
+		break;
+	case TRYFIRST:
+		end = tf_deadline();
+		while ((n = send(e->fd, buf, len, MSG_NOSIGNAL)) < 0 &&
+		    tf_again(e->fd, POLLOUT, end) == 0)
+			;
+		break;
+	case RCVTIMEO:
+		do
+			n = send(e->fd, buf, len, MSG_NOSIGNAL);
+		while (n < 0 && errno == EINTR);
 		break;
 	default:
 		n = sockx_write(e->s, buf, len, TIMEOUT_MS);
@@ -381,8 +476,24 @@ static void
 ep_write_full(struct ep *e, const void *buf, size_t len)
 {
 	size_t done = 0;
+	int64_t end;
 	ssize_t n;
 
+	if (e->impl == TRYFIRST) {
+		/* One deadline for the whole transfer. */
+		io_begin();
+		end = tf_deadline();
+		while (done < len) {
+			n = send(e->fd, (const char *)buf + done, len - done,
+			    MSG_NOSIGNAL);
+			if (n > 0)
+				done += (size_t)n;
+			else if (n < 0 && tf_again(e->fd, POLLOUT, end) < 0)
+				die("write");
+		}
+		io_end();
+		return;
+	}
 	if (e->impl < SOCKX) {
 		while (done < len)
 			done += (size_t)ep_write(e, (const char *)buf + done,
@@ -421,11 +532,24 @@ ep_send_fd(struct ep *e, int fd)
 		.msg_controllen = sizeof(control.buf),
 	};
 	struct cmsghdr *cm;
+	int64_t end;
 	ssize_t n;
 
 	io_begin();
 	if (e->impl >= SOCKX) {
 		n = sockx_send_fds(e->s, &c, 1, &fd, 1, TIMEOUT_MS);
+	} else if (e->impl == TRYFIRST || e->impl == RCVTIMEO) {
+		end = e->impl == TRYFIRST ? tf_deadline() : 0;
+		memset(&control, 0, sizeof(control));
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+		while ((n = sendmsg(e->fd, &m, MSG_NOSIGNAL)) < 0 &&
+		    (e->impl == TRYFIRST ? tf_again(e->fd, POLLOUT, end) == 0 :
+		    errno == EINTR))
+			;
 	} else {
 		memset(&control, 0, sizeof(control));
 		cm = CMSG_FIRSTHDR(&m);
@@ -461,6 +585,7 @@ ep_recv_fd(struct ep *e, int *fd)
 	};
 	struct cmsghdr *cm;
 	size_t nfds = 1;
+	int64_t end;
 	ssize_t n;
 
 	*fd = -1;
@@ -470,10 +595,18 @@ ep_recv_fd(struct ep *e, int *fd)
 		if (n > 0 && nfds != 1)
 			n = -1;
 	} else {
-		do
-			n = e->impl == TEXTBOOK && tb_select(e->fd, 0) < 0 ?
-			    -1 : recvmsg(e->fd, &m, MSG_CMSG_CLOEXEC);
-		while (n < 0 && (errno == EAGAIN || errno == EINTR));
+		end = e->impl == TRYFIRST ? tf_deadline() : 0;
+		if (e->impl == TRYFIRST)
+			while ((n = recvmsg(e->fd, &m, MSG_CMSG_CLOEXEC)) < 0 &&
+			    tf_again(e->fd, POLLIN, end) == 0)
+				;
+		else
+			do
+				n = e->impl == TEXTBOOK &&
+				    tb_select(e->fd, 0) < 0 ? -1 :
+				    recvmsg(e->fd, &m, MSG_CMSG_CLOEXEC);
+			while (n < 0 && (errno == EINTR ||
+			    (e->impl != RCVTIMEO && errno == EAGAIN)));
 		cm = n > 0 ? CMSG_FIRSTHDR(&m) : NULL;
 		if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
 		    cm->cmsg_type == SCM_RIGHTS &&
@@ -532,9 +665,11 @@ ep_listen(struct ep *l, int impl, int tcp, struct target *t)
 		return;
 	}
 	fd = socket(tcp ? AF_INET : AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
-	    (impl == TEXTBOOK ? SOCK_NONBLOCK : 0), 0);
+	    (impl == TEXTBOOK || impl == TRYFIRST ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		die("socket");
+	if (impl == RCVTIMEO)
+		rt_arm(fd);
 	if (tcp) {
 		sin->sin_family = AF_INET;
 		sin->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -558,6 +693,7 @@ ep_connect(struct ep *c, int impl, const struct target *t)
 {
 	socklen_t n = sizeof(int);
 	int fd, r, err = 0;
+	int64_t end = 0;
 
 	c->impl = impl;
 	c->fd = -1;
@@ -568,13 +704,35 @@ ep_connect(struct ep *c, int impl, const struct target *t)
 		set_kernel(c);
 		return;
 	}
+	if (impl == TRYFIRST)
+		end = tf_deadline();
 	fd = socket(t->ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC |
-	    (impl == TEXTBOOK ? SOCK_NONBLOCK : 0), 0);
+	    (impl == TEXTBOOK || impl == TRYFIRST ? SOCK_NONBLOCK : 0), 0);
 	if (fd < 0)
 		die("socket");
+	if (impl == RCVTIMEO)
+		rt_arm(fd);
+	if (impl == TRYFIRST) {
+		/* A full unix backlog (EAGAIN) has no readiness event. */
+		while ((r = connect(fd, (const struct sockaddr *)&t->ss,
+		    t->len)) < 0 && errno == EAGAIN)
+			sched_yield();
+		if (r < 0 && (errno == EINPROGRESS || errno == EINTR)) {
+			errno = EAGAIN;
+			if (tf_again(fd, POLLOUT, end) < 0 ||
+			    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &n) < 0)
+				die("connect wait");
+			errno = err;
+			r = err == 0 ? 0 : -1;
+		}
+		if (r < 0)
+			die("connect");
+		c->fd = fd;
+		return;
+	}
 	do
 		r = connect(fd, (const struct sockaddr *)&t->ss, t->len);
-	while (r < 0 && impl == RAW && errno == EINTR);
+	while (r < 0 && (impl == RAW || impl == RCVTIMEO) && errno == EINTR);
 	if (r < 0 && impl == TEXTBOOK && errno == EINPROGRESS) {
 		if (tb_select(fd, 1) < 0 ||
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &n) < 0)
@@ -590,6 +748,8 @@ ep_connect(struct ep *c, int impl, const struct target *t)
 static void
 ep_accept(struct ep *l, struct ep *c)
 {
+	int64_t end;
+
 	c->impl = l->impl;
 	c->fd = -1;
 	c->s = NULL;
@@ -597,6 +757,16 @@ ep_accept(struct ep *l, struct ep *c)
 		if (sockx_accept(l->s, &c->s, TIMEOUT_MS) < 0)
 			die("sockx_accept");
 		set_kernel(c);
+		return;
+	}
+	if (l->impl == TRYFIRST) {
+		end = tf_deadline();
+		while ((c->fd = accept4(l->fd, NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC)) < 0 &&
+		    (errno == ECONNABORTED || tf_again(l->fd, POLLIN, end) == 0))
+			;
+		if (c->fd < 0)
+			die("accept");
 		return;
 	}
 	do

@@ -3382,6 +3382,214 @@ START_TEST(faults_calls_without_faults)
 }
 END_TEST
 
+/* ---------------------------------------------------------------- */
+/* System calls counted: adaptive waiting, kernel-timeout re-arming   */
+/* ---------------------------------------------------------------- */
+
+/*
+ * A peer that answers each byte 5 ms later (its calls are made by another
+ * thread, which no window counts).
+ */
+static void *
+slow_echo(void *arg)
+{
+	sockx *s = arg;
+	char c;
+
+	while (sockx_read(s, &c, 1, -1) == 1) {
+		usleep(5000);
+		if (sockx_write(s, &c, 1, -1) != 1)
+			break;
+	}
+	return NULL;
+}
+
+/*
+ * Lock-step traffic (request, then the reply, which is never there yet
+ * when the read starts): after the first read (a failed try, the wait, the
+ * read: 3 calls) every read waits first and reads, 2 system calls.
+ */
+START_TEST(faults_lockstep_reads_make_two_calls)
+{
+	pthread_t t;
+	sockx *a, *b;
+	unsigned calls[20], waits, tries;
+	char c = 'q';
+	int i;
+
+	start();
+	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, slow_echo, b), 0);
+	for (i = 0; i < 20; i++) {
+		ck_assert_int_eq(sockx_write(a, &c, 1, 5000), 1);
+		sxf.begin();
+		ck_assert_int_eq(sockx_read(a, &c, 1, 5000), 1);
+		waits = sxf.calls(wait_fn);
+		tries = sxf.calls("recvmsg");
+		sxf.end();
+		ck_assert_uint_eq(waits, 1);
+		calls[i] = waits + tries;
+	}
+	ck_assert_uint_eq(calls[0], 3);
+	for (i = 1; i < 20; i++)
+		ck_assert_msg(calls[i] == 2, "read %d made %u calls", i,
+		    calls[i]);
+	ck_assert_int_eq(sockx_shutdown(a, SHUT_WR), 0);
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	sockx_close(a);
+	sockx_close(b);
+	finish();
+}
+END_TEST
+
+/*
+ * Streaming traffic (the data is there when the read starts): a handle
+ * whose last read had to wait waits first twice more (and finds the data
+ * ready at once: 2 calls each), then every read is 1 system call.  (A
+ * wait that finds the data ready may be judged to have slept when this
+ * machine is busy: a few more reads may then wait, never many.)  Timeout
+ * 0 is one try and no wait.
+ */
+START_TEST(faults_streaming_reads_make_one_call)
+{
+	sockx *a, *b;
+	unsigned waits, tries;
+	char buf[64];
+	int i, late = 0;
+
+	start();
+	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
+	CHECK_ERR(sockx_read(a, buf, 1, 20), ETIMEDOUT);	/* it waited */
+	memset(buf, 's', sizeof(buf));
+	ck_assert_int_eq(sockx_write(b, buf, 40, 0), 40);
+	for (i = 0; i < 40; i++) {
+		sxf.begin();
+		ck_assert_int_eq(sockx_read(a, buf, 1, 5000), 1);
+		waits = sxf.calls(wait_fn);
+		tries = sxf.calls("recvmsg");
+		sxf.end();
+		ck_assert_uint_eq(tries, 1);
+		ck_assert_uint_le(waits, 1);
+		if (i < 2)
+			ck_assert_msg(waits == 1, "read %d did not wait", i);
+		else if (waits > 0)
+			ck_assert_msg(i < 10, "read %d still waits", i);
+		/* Once it tried first, data always being there, it stays. */
+		if (waits > 0)
+			ck_assert_msg(late == 0, "read %d waited after read %d "
+			    "tried first", i, late);
+		else if (late == 0)
+			late = i;
+	}
+	ck_assert_int_ge(late, 2);
+	/* Timeout 0 on an empty socket: one try, no wait, even after. */
+	for (i = 0; i < 2; i++) {
+		sxf.begin();
+		CHECK_ERR(sockx_read(a, buf, 1, 0), ETIMEDOUT);
+		waits = sxf.calls(wait_fn);
+		tries = sxf.calls("recvmsg");
+		sxf.end();
+		ck_assert_uint_eq(tries, 1);
+		ck_assert_uint_eq(waits, 0);
+	}
+	sockx_close(a);
+	sockx_close(b);
+	finish();
+}
+END_TEST
+
+struct later_connect {
+	char text[SOCKX_ADDRSTRLEN];
+	int n;
+};
+
+/* Connect n times, 5 ms apart, closing each connection at once. */
+static void *
+connect_later(void *arg)
+{
+	struct later_connect *lc = arg;
+	sockx *c;
+	int i;
+
+	for (i = 0; i < lc->n; i++) {
+		usleep(5000);
+		if (sockx_connect(&c, lc->text, 5000) == 0)
+			sockx_close(c);
+	}
+	return NULL;
+}
+
+/*
+ * Accepts whose connections come later (one at a time): after the first
+ * (a failed try, the wait, the accept: 3 calls) each waits first, 2 calls.
+ */
+START_TEST(faults_lockstep_accepts_make_two_calls)
+{
+	struct sockaddr_storage ss;
+	struct later_connect lc = { .n = 8 };
+	socklen_t sl = sizeof(ss);
+	unsigned calls;
+	pthread_t t;
+	sockx *l, *c;
+	int i;
+
+	start();
+	ck_assert_int_eq(sockx_listen(&l, "127.0.0.1:0", 0, 0, 0), 0);
+	ck_assert_int_eq(sockx_local_addr(l, &ss, &sl), 0);
+	ck_assert_int_gt(sockx_addr_format((struct sockaddr *)&ss, sl,
+	    lc.text, sizeof(lc.text)), 0);
+	ck_assert_int_eq(pthread_create(&t, NULL, connect_later, &lc), 0);
+	for (i = 0; i < lc.n; i++) {
+		sxf.begin();
+		ck_assert_int_eq(sockx_accept(l, &c, 5000), 0);
+		calls = sxf.calls(wait_fn) + sxf.calls("accept4");
+		sxf.end();
+		sockx_close(c);
+		ck_assert_msg(calls == (i == 0 ? 3u : 2u),
+		    "accept %d made %u calls", i, calls);
+	}
+	ck_assert_int_eq(pthread_join(t, NULL), 0);
+	sockx_close(l);
+	finish();
+}
+END_TEST
+
+/*
+ * Kernel-timeout mode with alternating timeouts (a header and a body
+ * timeout, both directions): once the shorter is armed, no call makes a
+ * setsockopt().
+ */
+START_TEST(faults_kernel_mode_alternating_timeouts_make_no_setsockopt)
+{
+	sockx *a, *b;
+	unsigned n, total = 0;
+	int i, t;
+	char c = 'k';
+
+	start();
+	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
+	ck_assert_int_eq(sockx_set_kernel_timeouts(a, 1), 0);
+	for (i = 0; i < 40; i++) {
+		t = i % 2 ? 5000 : 30000;
+		ck_assert_int_eq(sockx_write(b, &c, 1, 0), 1);
+		sxf.begin();
+		ck_assert_int_eq(sockx_read(a, &c, 1, t), 1);
+		ck_assert_int_eq(sockx_write(a, &c, 1, t), 1);
+		n = sxf.calls("setsockopt");
+		sxf.end();
+		ck_assert_int_eq(sockx_read(b, &c, 1, 0), 1);
+		if (i >= 2)
+			total += n;
+		else
+			ck_assert_uint_le(n, 2);
+	}
+	ck_assert_uint_eq(total, 0);
+	sockx_close(a);
+	sockx_close(b);
+	finish();
+}
+END_TEST
+
 /* What the shim reaches in this build (a sanitizer may come first). */
 START_TEST(faults_shim_reaches_the_library)
 {
@@ -3451,6 +3659,14 @@ test_suite(void)
 	tcase_add_test(tc, faults_spurious_wakeups_still_deliver);
 	tcase_add_loop_test(tc,
 	    faults_spurious_writable_is_not_a_tcp_connection, 0, 2);
+	suite_add_tcase(s, tc);
+
+	tc = sx_tcase("counts", 30);
+	tcase_add_test(tc, faults_lockstep_reads_make_two_calls);
+	tcase_add_test(tc, faults_streaming_reads_make_one_call);
+	tcase_add_test(tc, faults_lockstep_accepts_make_two_calls);
+	tcase_add_test(tc,
+	    faults_kernel_mode_alternating_timeouts_make_no_setsockopt);
 	suite_add_tcase(s, tc);
 
 	tc = sx_tcase("deadlines", 30);
