@@ -49,8 +49,10 @@ done
 pids=()
 cleanup() {
   local p
+  # SIGKILL: a daemon still running here has failed a test already,
+  # and may be one that ignores SIGTERM.
   for p in "${pids[@]}"; do
-    kill "$p" 2>/dev/null
+    kill -s KILL "$p" 2>/dev/null
   done
   wait 2>/dev/null
   [ "${KEEP:-0}" = 1 ] || rm -rf "$tmp"
@@ -101,6 +103,8 @@ stop() {
     sleep 0.05
   done
   status=hung
+  kill -s KILL "$1"
+  wait "$1"
 }
 
 # client MODE ADDRESS [N]: tests/echod-client.py, its line on stdout.

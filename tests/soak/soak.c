@@ -14,7 +14,8 @@
  * backlog; accepted with timeout 0 when the set says so) and every
  * connection, each read and written without waiting (sockx_read_full and
  * sockx_write_full with timeout 0, whose done says what moved) into a
- * buffer of its own while a request is in flight.  A connection's
+ * buffer of its own while a request is in flight (every other handle
+ * with a small SO_SNDBUF, so that replies also wait for room).  A connection's
  * deadline in the set is SRV_TIMEOUT_MS from its request's first byte
  * until the request is whole, then from the first time its reply does not
  * fit until the reply is written; an idle connection has none.  So one
@@ -108,6 +109,7 @@
 #define HDR		32
 #define MAX_PAYLOAD	65536
 #define SRV_TIMEOUT_MS	1000
+#define SRV_SNDBUF	8192	/* on every other server handle */
 #define BACKLOG		4096
 #define CLI_THREADS	32
 #define CONNECT_MS	5000
@@ -418,7 +420,7 @@ mem_figures(const uint64_t *mem, int n, int warm_s, uint64_t *at_warm,
 	X(received) X(answered) X(bytes_in) X(bytes_out) \
 	X(eof_idle) X(eof_mid) X(reset_idle) X(reset_mid) \
 	X(timeout_read) X(other_read) \
-	X(peer_gone_write) X(timeout_write) X(other_write) \
+	X(peer_gone_write) X(timeout_write) X(other_write) X(reply_waits) \
 	X(bad_header) X(bad_sum) X(bad_seq) X(bad_conn) X(poll_err) \
 	X(close_err) X(forced_close) X(closed)
 
@@ -563,9 +565,9 @@ drop_conn(struct sconn *c)
 static void
 take(int kind)
 {
+	int i, r, sndbuf = SRV_SNDBUF;
 	struct sconn *c;
 	sockx *s;
-	int i, r;
 
 	for (i = 0; i < 64; i++) {
 		r = sockx_accept(srv.l[kind], &s, 0);
@@ -578,6 +580,14 @@ take(int kind)
 			sockx_poll_mod(srv.set, srv.l[kind], 0, 10);
 			return;
 		}
+		/*
+		 * Every other handle gets a small send buffer, so that its
+		 * larger replies go out in pieces as room comes.
+		 */
+		if (srv.accepted_n[kind] % 2 == 0 &&
+		    setsockopt(sockx_fd(s), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    sizeof(sndbuf)) < 0)
+			die("SO_SNDBUF: %s", strerror(errno));
 		if (srv.accepted_n[kind]++ % 4 == 3) {
 			if (sockx_set_kernel_timeouts(s, 1) < 0)
 				die("sockx_set_kernel_timeouts: %s",
@@ -779,7 +789,8 @@ serve(struct sconn *c, int events)
 	if (c->phase == P_IDLE)
 		ms = -1;
 	else if (c->phase == P_REPLY)
-		ms = was == P_REPLY ? SOCKX_POLL_KEEP : SRV_TIMEOUT_MS;
+		ms = was == P_REPLY ? SOCKX_POLL_KEEP :
+		    (srv.st.reply_waits++, SRV_TIMEOUT_MS);
 	else
 		ms = was == P_IDLE ? SRV_TIMEOUT_MS : SOCKX_POLL_KEEP;
 	r = sockx_poll_mod(srv.set, c->s, c->phase == P_REPLY ?
@@ -1759,10 +1770,12 @@ main(int argc, char **argv)
 	printf("server saw: end of stream idle %" PRIu64 ", mid-request %"
 	    PRIu64 "; reset idle %" PRIu64 ", mid-request %" PRIu64
 	    "; read timeouts %" PRIu64 "; peer gone on reply %" PRIu64
-	    "; write timeouts %" PRIu64 "; other errors %" PRIu64 " (%s)\n",
+	    "; write timeouts %" PRIu64 "; replies that waited for room %"
+	    PRIu64 "; other errors %" PRIu64 " (%s)\n",
 	    rep.st.eof_idle, rep.st.eof_mid, rep.st.reset_idle,
 	    rep.st.reset_mid, rep.st.timeout_read, rep.st.peer_gone_write,
-	    rep.st.timeout_write, rep.st.other_read + rep.st.other_write,
+	    rep.st.timeout_write, rep.st.reply_waits,
+	    rep.st.other_read + rep.st.other_write,
 	    rep.st.last_other_err ? strerror(rep.st.last_other_err) : "-");
 	printf("memory: server RSS %.2f MiB at %d s (warm-up), %.2f MiB at "
 	    "%d s (end), max after warm-up %.2f MiB, peak %.2f MiB\n",
