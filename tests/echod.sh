@@ -279,7 +279,8 @@ for flag in "" -T; do
   addr=$(sed -n 's/^sockx-echod: listening on //p' "$log")
   if [ -z "$flag" ]; then
     got=$(client refused "$addr")
-    if [ "$got" = refused ] && grep -q '^sockx-echod: tcp client: refused$' \
+    if [ "$got" = refused ] && grep -q \
+        '^sockx-echod: client without credentials (TCP): refused$' \
         "$log"; then
       ok "tcp: a TCP client is refused without -T"
     else

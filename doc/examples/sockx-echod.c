@@ -52,7 +52,7 @@
 struct client {
 	sockx *s;
 	struct client *prev, *next;	/* all clients, to close at stop */
-	struct sockx_cred cred;		/* pid -1 for TCP */
+	struct sockx_cred cred;		/* uid (uid_t)-1: none (TCP) */
 	size_t len;			/* bytes in buf */
 	size_t out;			/* of them, whole lines to echo */
 	char buf[LINE_MAX_BYTES];
@@ -109,8 +109,9 @@ on_signal(int sig)
 static void
 note(const struct client *c, const char *what)
 {
-	if (c->cred.pid == -1)
-		fprintf(stderr, "sockx-echod: tcp client: %s\n", what);
+	if (c->cred.uid == (uid_t)-1)
+		fprintf(stderr, "sockx-echod: client without credentials "
+		    "(TCP): %s\n", what);
 	else
 		fprintf(stderr, "sockx-echod: pid %ld uid %lu: %s\n",
 		    (long)c->cred.pid, (unsigned long)c->cred.uid, what);
@@ -143,12 +144,10 @@ allowed(struct client *c)
 	int r;
 
 	r = sockx_peer_cred(c->s, &c->cred);
-	if (r == -EOPNOTSUPP) {		/* not unix: TCP */
-		c->cred.pid = -1;
-		return opt.tcp;
+	if (r < 0) {		/* -EOPNOTSUPP: not unix, so TCP */
+		c->cred.uid = (uid_t)-1;
+		return r == -EOPNOTSUPP && opt.tcp;
 	}
-	if (r < 0)
-		return 0;
 	for (i = 0; i < opt.nallow; i++)
 		if (opt.allow[i] == c->cred.uid)
 			return 1;
@@ -279,7 +278,7 @@ listener(const char *address)
 {
 	char text[SOCKX_ADDRSTRLEN];
 	struct sockaddr_storage ss;
-	struct sockaddr_un *sun = (struct sockaddr_un *)&ss;
+	struct sockaddr_un *un = (struct sockaddr_un *)&ss;
 	unsigned flags = 0, mode = 0;
 	socklen_t len;
 	sockx *l;
@@ -291,7 +290,7 @@ listener(const char *address)
 		flags = SOCKX_UNLINK_STALE | SOCKX_UNLINK_ON_CLOSE;
 		if (ss.ss_family == AF_UNIX &&
 		    len > offsetof(struct sockaddr_un, sun_path) &&
-		    sun->sun_path[0] != '\0')
+		    un->sun_path[0] != '\0')
 			mode = 0666;
 	}
 	r = sockx_listen(&l, address, 0, flags, mode);
