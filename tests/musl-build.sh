@@ -9,8 +9,10 @@
 #  - sockx-cat -h; the README's C example, built with musl-gcc, reads from
 #    a server;
 #  - the example tests of the glibc build on the musl programs:
-#    tests/sockx-cat.sh (socat as the peer) and tests/examples.sh
-#    (sockx-privsep and sockx-authd; root, setpriv, user nobody);
+#    tests/sockx-cat.sh (socat as the peer), tests/examples.sh
+#    (sockx-privsep and sockx-authd; root, setpriv, user nobody) and
+#    tests/echod.sh (sockx-echod; python3 and socat clients, socket
+#    activation);
 #  - the same build with wait_backend=poll: ABI check and sockx-demo.
 # The Check library has no musl build, so -Dtests=disabled; the man pages
 # are not built (-Ddocs=disabled).
@@ -110,14 +112,16 @@ why() {
 b=$tmp/build
 t0=$(now)
 if build "$b" select; then
-  ok "CC=musl-gcc meson setup -Dtests=disabled -Ddocs=disabled -Dwerror=true; ninja: library and 5 examples in $(secs "$t0" "$(now)") s"
+  ok "CC=musl-gcc meson setup -Dtests=disabled -Ddocs=disabled -Dwerror=true; ninja: library and 6 examples in $(secs "$t0" "$(now)") s"
 else
   why "$b"
   not_ok "the musl build failed (select backend)"
   bail "nothing to run"
 fi
 ex=$b/doc/examples
-libso=$(echo "$b"/libsockx.so.1.*.*)
+# The file the SONAME link names (a glob would also match meson's
+# libsockx.so.1.1.0.p directory).
+libso=$(readlink -f "$b/libsockx.so.1")
 
 # Every program and the library load musl's dynamic linker and libc only.
 linkage() {
@@ -133,7 +137,7 @@ linkage() {
   [ -z "$bad" ] || { echo "$bad"; return 1; }
 }
 progs=("$ex/sockx-addr" "$ex/sockx-demo" "$ex/sockx-cat" "$ex/sockx-privsep"
-  "$ex/sockx-authd")
+  "$ex/sockx-authd" "$ex/sockx-echod")
 if out=$(linkage "$libso" "${progs[@]}"); then
   ok "the library and the examples link musl's libc.so and load /lib/ld-musl-*.so.1"
 else
@@ -263,6 +267,13 @@ t0=$(now)
 sub "tests/examples.sh on the musl sockx-privsep and sockx-authd" \
   "$src/tests/examples.sh" "$ex/sockx-privsep" "$ex/sockx-authd" "$libso"
 echo "# examples.sh: $(secs "$t0" "$(now)") s"
+t0=$(now)
+# echod.sh sources and runs files next to it: the copy gets them too.
+cp "$src/tests/tap-lib.sh" "$src/tests/notify-lib.sh" \
+  "$src/tests/echod-client.py" "$tmp/"
+sub "tests/echod.sh on the musl sockx-echod" \
+  "$src/tests/echod.sh" "$ex/sockx-echod"
+echo "# echod.sh: $(secs "$t0" "$(now)") s"
 
 # ---- the poll backend ----------------------------------------------------
 p=$tmp/build-poll
@@ -270,7 +281,7 @@ t0=$(now)
 if build "$p" poll; then
   ok "the musl build with wait_backend=poll, -Werror ($(secs "$t0" "$(now)") s)"
   sub "tests/abi-symbols.sh on the musl libsockx.so.1 (poll)" \
-    "$src/tests/abi-symbols.sh" "$(echo "$p"/libsockx.so.1.*.*)" \
+    "$src/tests/abi-symbols.sh" "$(readlink -f "$p/libsockx.so.1")" \
     "$src/src/libsockx.sym" poll
   got=$(t "$p/doc/examples/sockx-demo" 2>&1)
   same "sockx-demo (poll)" "$got" "$(shown "$cmd")" $?

@@ -69,41 +69,8 @@ not_ok() {
   done
 }
 
-# wait_for FILE REGEX [COUNT]: until COUNT lines of FILE match (10 s at
-# most).
-wait_for() {
-  local _
-  for _ in $(seq 200); do
-    [ "$(grep -c -- "$2" "$1" 2>/dev/null)" -ge "${3:-1}" ] && return 0
-    sleep 0.05
-  done
-  return 1
-}
-
-# receiver ADDRESS OUT: a python3 notify receiver on the unix datagram
-# ADDRESS (a path or @name) with SO_PASSCRED; it prints "ready", then
-# "got MESSAGE PID UID GID" for the first datagram.
-receiver() {
-  timeout 60 python3 -c '
-import socket, struct, sys
-addr = sys.argv[1]
-if addr.startswith("@"):
-    addr = "\0" + addr[1:]
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-s.bind(addr)
-s.settimeout(50)
-print("ready", flush=True)
-msg, anc, flags, _ = s.recvmsg(4096, socket.CMSG_SPACE(12))
-pid = uid = gid = -1
-for level, kind, data in anc:
-    if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
-        pid, uid, gid = struct.unpack("iII", data[:12])
-print("got %s %d %d %d" % (msg.decode(), pid, uid, gid), flush=True)
-' "$1" >"$2" 2>&1 &
-  pids+=($!)
-  wait_for "$2" '^ready$'
-}
+# wait_for FILE REGEX [COUNT] and receiver ADDRESS OUT [COUNT].
+. "$(dirname "$0")/notify-lib.sh"
 
 # activate LOG NLISTEN ADDRESS [ACTIVATE-ARGS...]: inherit-echo ADDRESS
 # under systemd-socket-activate ACTIVATE-ARGS, its output in LOG; returns

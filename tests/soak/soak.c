@@ -9,14 +9,19 @@
  *        SOAK_SEED=N in the environment seeds the random choices (the
  *        threads interleave differently in every run all the same).
  *
- * The server is a forked child.  Two acceptor threads (one per listener,
- * sockx_listen with a large backlog, sockx_accept with a short timeout)
- * hand every accepted handle to the least loaded of SRV_WORKERS worker
- * threads; a worker owns its handles, poll()s over their sockx_fd() and an
- * eventfd, and serves a readable handle with sockx_read_full (header,
- * then payload) and sockx_write_full (reply), each call limited to
- * SRV_TIMEOUT_MS.  Any end of stream, error or timeout closes the handle,
- * exactly once, in the one place (drop_conn) that also counts it.
+ * The server is a forked child that serves from one thread on one poll
+ * set (sockx_poll_*): its two listeners (sockx_listen with a large
+ * backlog; accepted with timeout 0 when the set says so) and every
+ * connection, each read and written without waiting (sockx_read_full and
+ * sockx_write_full with timeout 0, whose done says what moved) into a
+ * buffer of its own while a request is in flight (every other handle
+ * with a small SO_SNDBUF, so that replies also wait for room).  A connection's
+ * deadline in the set is SRV_TIMEOUT_MS from its request's first byte
+ * until the request is whole, then from the first time its reply does not
+ * fit until the reply is written; an idle connection has none.  So one
+ * stalled client holds nobody else.  Any end of stream, error or expiry
+ * closes the handle, exactly once, in the one place (drop_conn) that also
+ * counts it.  The control thread stops the loop with sockx_poll_wake.
  *
  * A request is a 32-byte header (magic, length, sequence number,
  * connection id, checksum of the payload) and 1 B .. 64 KiB of random
@@ -71,7 +76,6 @@
 #include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -80,7 +84,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -105,8 +108,8 @@
 #define MAGIC_REP	0x50524b53u	/* "SKRP" */
 #define HDR		32
 #define MAX_PAYLOAD	65536
-#define SRV_WORKERS	4
 #define SRV_TIMEOUT_MS	1000
+#define SRV_SNDBUF	8192	/* on every other server handle */
 #define BACKLOG		4096
 #define CLI_THREADS	32
 #define CONNECT_MS	5000
@@ -412,13 +415,13 @@ mem_figures(const uint64_t *mem, int n, int warm_s, uint64_t *at_warm,
 /* What the processes tell each other                                  */
 /* ------------------------------------------------------------------ */
 
-/* Server counters, per worker, summed at the end. */
+/* Server counters. */
 #define SSTATS(X) \
 	X(received) X(answered) X(bytes_in) X(bytes_out) \
 	X(eof_idle) X(eof_mid) X(reset_idle) X(reset_mid) \
 	X(timeout_read) X(other_read) \
-	X(peer_gone_write) X(timeout_write) X(other_write) \
-	X(bad_header) X(bad_sum) X(bad_seq) X(bad_conn) X(nval) \
+	X(peer_gone_write) X(timeout_write) X(other_write) X(reply_waits) \
+	X(bad_header) X(bad_sum) X(bad_seq) X(bad_conn) X(poll_err) \
 	X(close_err) X(forced_close) X(closed)
 
 struct sstats {
@@ -427,16 +430,6 @@ struct sstats {
 #undef F
 	int last_other_err;
 };
-
-static void
-sstats_add(struct sstats *a, const struct sstats *b)
-{
-#define F(n) a->n += b->n;
-	SSTATS(F)
-#undef F
-	if (b->last_other_err != 0)
-		a->last_other_err = b->last_other_err;
-}
 
 struct ready_msg {
 	char addr[2][SOCKX_ADDRSTRLEN + 8];
@@ -472,49 +465,50 @@ struct report {
 /* Server                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A connection and the request it is in the middle of.  Its I/O state:
+ * header bytes read (hdr_got), payload bytes read (got) into buf, or reply
+ * bytes written (sent) from buf.  buf, one of the pool's, is held only
+ * from a request's first payload byte until its reply is written.
+ */
+enum phase { P_IDLE, P_HEADER, P_PAYLOAD, P_REPLY };
+
 struct sconn {
 	sockx *s;
+	size_t idx;		/* in srv.c */
 	uint64_t next_seq;
 	uint64_t id;		/* the client's connection id, once known */
 	int kind;
+	enum phase phase;
+	struct hdr h;
+	size_t hdr_got, got, sent;
+	unsigned char *buf;	/* HDR + MAX_PAYLOAD, while busy */
 };
 
-struct incoming {
-	sockx *s;
-	int kind;
-};
-
-struct worker {
-	pthread_t tid;
-	int evfd;
-	pthread_mutex_t mu;
-	struct incoming *in;
-	size_t nin, capin;
-	struct sconn *c;
-	size_t n, cap;
-	struct pollfd *pfd;
-	size_t pcap;
-	unsigned char *rbuf, *wbuf;
-	atomic_size_t load;
-	struct sstats st;
-};
-
-struct acceptor {
-	pthread_t tid;
-	int kind;
-	uint64_t accepted;
-	uint64_t kernel_mode;
-	uint64_t errors;
-	int last_err;
-};
+/*
+ * Request buffers: a stack of free ones, so that the memory in use stops
+ * growing once it covers the requests in flight at once (at most one per
+ * client thread, and a few disturbed ones).  POOL_START of them are made
+ * before the load.
+ */
+#define POOL_START	(2 * CLI_THREADS)
 
 static struct {
 	sockx *l[2];
-	struct worker w[SRV_WORKERS];
-	struct acceptor a[2];
+	sockx_poll *set;
+	struct sconn **c;	/* every connection, for the stop */
+	size_t n, cap;
+	unsigned char **pool;
+	size_t npool, capool;
+	uint64_t accepted_n[2];
+	uint64_t kernel_mode;
+	uint64_t accept_errors;
+	int accept_last_err;
+	struct sstats st;
+	pthread_t tid;
 	pthread_t sampler_tid;
 	struct sampler sampler;
-	atomic_int stop;		/* acceptors and workers */
+	atomic_int stop;
 	atomic_uint_fast64_t accepted[2];
 	atomic_long live;		/* handles accepted, not yet closed */
 } srv;
@@ -528,236 +522,320 @@ xrealloc(void *p, size_t n)
 	return p;
 }
 
-static void
-hand_over(sockx *s, int kind)
+static unsigned char *
+pool_get(void)
 {
-	struct worker *w = &srv.w[0];
-	uint64_t one = 1;
-	size_t i;
+	unsigned char *b;
 
-	for (i = 1; i < SRV_WORKERS; i++)
-		if (atomic_load(&srv.w[i].load) < atomic_load(&w->load))
-			w = &srv.w[i];
-	atomic_fetch_add(&w->load, 1);
-	pthread_mutex_lock(&w->mu);
-	if (w->nin == w->capin) {
-		w->capin = w->capin ? 2 * w->capin : 64;
-		w->in = xrealloc(w->in, w->capin * sizeof(*w->in));
-	}
-	w->in[w->nin].s = s;
-	w->in[w->nin].kind = kind;
-	w->nin++;
-	pthread_mutex_unlock(&w->mu);
-	if (write(w->evfd, &one, sizeof(one)) != sizeof(one))
-		die("eventfd write: %s", strerror(errno));
+	if (srv.npool > 0)
+		return srv.pool[--srv.npool];
+	b = malloc(HDR + MAX_PAYLOAD);
+	if (b == NULL)
+		die("out of memory");
+	return b;
 }
 
-static void *
-acceptor_main(void *arg)
+static void
+pool_put(unsigned char *b)
 {
-	struct acceptor *a = arg;
-	sockx *s;
-	int r;
+	if (b == NULL)
+		return;
+	if (srv.npool == srv.capool) {
+		srv.capool = srv.capool ? 2 * srv.capool : POOL_START;
+		srv.pool = xrealloc(srv.pool, srv.capool * sizeof(*srv.pool));
+	}
+	srv.pool[srv.npool++] = b;
+}
 
-	while (!atomic_load(&srv.stop)) {
-		r = sockx_accept(srv.l[a->kind], &s, 100);
+/* Close the handle of c, exactly once (which takes it out of the set). */
+static void
+drop_conn(struct sconn *c)
+{
+	if (sockx_close(c->s) < 0)
+		srv.st.close_err++;
+	srv.st.closed++;
+	atomic_fetch_sub(&srv.live, 1);
+	pool_put(c->buf);
+	srv.c[c->idx] = srv.c[--srv.n];
+	srv.c[c->idx]->idx = c->idx;
+	free(c);
+}
+
+/* Accept what waits on listener kind; every 4th handle in kernel mode. */
+static void
+take(int kind)
+{
+	int i, r, sndbuf = SRV_SNDBUF;
+	struct sconn *c;
+	sockx *s;
+
+	for (i = 0; i < 64; i++) {
+		r = sockx_accept(srv.l[kind], &s, 0);
 		if (r == -ETIMEDOUT)
-			continue;
+			return;
 		if (r < 0) {
-			a->errors++;
-			a->last_err = -r;
-			sleep_ms(10);
-			continue;
+			/* Stop watching it for 10 ms rather than spin. */
+			srv.accept_errors++;
+			srv.accept_last_err = -r;
+			sockx_poll_mod(srv.set, srv.l[kind], 0, 10);
+			return;
 		}
-		/* Every 4th handle waits in the kernel (SO_RCVTIMEO...). */
-		if (a->accepted++ % 4 == 3) {
+		/*
+		 * Every other handle gets a small send buffer, so that its
+		 * larger replies go out in pieces as room comes.
+		 */
+		if (srv.accepted_n[kind] % 2 == 0 &&
+		    setsockopt(sockx_fd(s), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+		    sizeof(sndbuf)) < 0)
+			die("SO_SNDBUF: %s", strerror(errno));
+		if (srv.accepted_n[kind]++ % 4 == 3) {
 			if (sockx_set_kernel_timeouts(s, 1) < 0)
 				die("sockx_set_kernel_timeouts: %s",
 				    strerror(errno));
-			a->kernel_mode++;
+			srv.kernel_mode++;
 		}
-		atomic_fetch_add(&srv.accepted[a->kind], 1);
+		atomic_fetch_add(&srv.accepted[kind], 1);
 		atomic_fetch_add(&srv.live, 1);
-		hand_over(s, a->kind);
-	}
-	return NULL;
-}
-
-/* Close the handle of connection i, exactly once, and forget it. */
-static void
-drop_conn(struct worker *w, size_t i)
-{
-	if (sockx_close(w->c[i].s) < 0)
-		w->st.close_err++;
-	w->st.closed++;
-	atomic_fetch_sub(&srv.live, 1);
-	atomic_fetch_sub(&w->load, 1);
-	w->c[i] = w->c[--w->n];
-}
-
-static void
-take_incoming(struct worker *w)
-{
-	uint64_t v;
-	size_t i;
-
-	if (read(w->evfd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		die("eventfd read: %s", strerror(errno));
-	pthread_mutex_lock(&w->mu);
-	for (i = 0; i < w->nin; i++) {
-		if (w->n == w->cap) {
-			w->cap = w->cap ? 2 * w->cap : 64;
-			w->c = xrealloc(w->c, w->cap * sizeof(*w->c));
+		c = calloc(1, sizeof(*c));
+		if (c == NULL)
+			die("out of memory");
+		c->s = s;
+		c->kind = kind;
+		if (srv.n == srv.cap) {
+			srv.cap = srv.cap ? 2 * srv.cap : 1024;
+			srv.c = xrealloc(srv.c, srv.cap * sizeof(*srv.c));
 		}
-		w->c[w->n].s = w->in[i].s;
-		w->c[w->n].kind = w->in[i].kind;
-		w->c[w->n].next_seq = 0;
-		w->c[w->n].id = 0;
-		w->n++;
+		c->idx = srv.n;
+		srv.c[srv.n++] = c;
+		/* Idle: no deadline until a request starts. */
+		r = sockx_poll_add(srv.set, s, SOCKX_READABLE, -1, c);
+		if (r < 0) {
+			srv.st.poll_err++;
+			drop_conn(c);
+		}
 	}
-	w->nin = 0;
-	pthread_mutex_unlock(&w->mu);
 }
 
 static void
-count_read_error(struct worker *w, ssize_t r, int mid)
+count_read_error(ssize_t r, int mid)
 {
 	if (r == -ECONNRESET) {
 		if (mid)
-			w->st.reset_mid++;
+			srv.st.reset_mid++;
 		else
-			w->st.reset_idle++;
-	} else if (r == -ETIMEDOUT) {
-		w->st.timeout_read++;
+			srv.st.reset_idle++;
 	} else {
-		w->st.other_read++;
-		w->st.last_other_err = (int)-r;
+		srv.st.other_read++;
+		srv.st.last_other_err = (int)-r;
 	}
 }
 
 /*
- * One request on a readable connection.  Returns 0 to keep the
- * connection, 1 to close it.
+ * Read what has come of c's request, without waiting (read_full with
+ * timeout 0 returns -ETIMEDOUT and, in done, what it read).  Returns 1
+ * when the request is whole and checked, 0 when more must come, -1 to
+ * close c.
  */
 static int
-serve(struct worker *w, struct sconn *c)
+read_request(struct sconn *c)
 {
-	struct hdr h, rh;
-	size_t done;
+	size_t done = 0;
 	ssize_t r;
 
-	r = sockx_read_full(c->s, &h, HDR, &done, SRV_TIMEOUT_MS);
-	if (r < 0) {
-		count_read_error(w, r, done > 0);
-		return 1;
+	if (c->phase == P_IDLE || c->phase == P_HEADER) {
+		r = sockx_read_full(c->s, (char *)&c->h + c->hdr_got,
+		    HDR - c->hdr_got, &done, 0);
+		c->hdr_got += done;
+		if (r >= 0 && c->hdr_got < HDR) {	/* end of stream */
+			if (c->hdr_got == 0)
+				srv.st.eof_idle++;
+			else
+				srv.st.eof_mid++;
+			return -1;
+		}
+		if (r < 0 && r != -ETIMEDOUT) {
+			count_read_error(r, c->hdr_got > 0);
+			return -1;
+		}
+		if (c->hdr_got < HDR) {
+			c->phase = c->hdr_got > 0 ? P_HEADER : P_IDLE;
+			return 0;
+		}
+		if (c->h.magic != MAGIC_REQ || c->h.len < 1 ||
+		    c->h.len > MAX_PAYLOAD) {
+			srv.st.bad_header++;
+			return -1;
+		}
+		c->phase = P_PAYLOAD;
+		c->buf = pool_get();
+		c->got = 0;
 	}
-	if (r == 0) {
-		w->st.eof_idle++;
-		return 1;
+	r = sockx_read_full(c->s, c->buf + HDR + c->got, c->h.len - c->got,
+	    &done, 0);
+	c->got += done;
+	if (r >= 0 && c->got < c->h.len) {
+		srv.st.eof_mid++;
+		return -1;
 	}
-	if (r < HDR) {
-		w->st.eof_mid++;
-		return 1;
+	if (r < 0 && r != -ETIMEDOUT) {
+		count_read_error(r, 1);
+		return -1;
 	}
-	if (h.magic != MAGIC_REQ || h.len < 1 || h.len > MAX_PAYLOAD) {
-		w->st.bad_header++;
-		return 1;
+	if (c->got < c->h.len)
+		return 0;
+	if (checksum(c->buf + HDR, c->h.len) != c->h.sum) {
+		srv.st.bad_sum++;
+		return -1;
 	}
-	r = sockx_read_full(c->s, w->rbuf, h.len, &done, SRV_TIMEOUT_MS);
-	if (r < 0) {
-		count_read_error(w, r, 1);
-		return 1;
-	}
-	if ((size_t)r < h.len) {
-		w->st.eof_mid++;
-		return 1;
-	}
-	if (checksum(w->rbuf, h.len) != h.sum) {
-		w->st.bad_sum++;
-		return 1;
-	}
-	if (h.seq != c->next_seq) {
-		w->st.bad_seq++;
-		return 1;
+	if (c->h.seq != c->next_seq) {
+		srv.st.bad_seq++;
+		return -1;
 	}
 	if (c->next_seq == 0)
-		c->id = h.conn;
-	else if (h.conn != c->id) {
-		w->st.bad_conn++;
-		return 1;
+		c->id = c->h.conn;
+	else if (c->h.conn != c->id) {
+		srv.st.bad_conn++;
+		return -1;
 	}
 	c->next_seq++;
-	w->st.received++;
-	w->st.bytes_in += HDR + h.len;
-
-	transform(w->wbuf + HDR, w->rbuf, h.len, h.seq, h.conn);
-	rh.magic = MAGIC_REP;
-	rh.len = h.len;
-	rh.seq = h.seq;
-	rh.conn = h.conn;
-	rh.sum = checksum(w->wbuf + HDR, h.len);
-	memcpy(w->wbuf, &rh, HDR);
-	r = sockx_write_full(c->s, w->wbuf, HDR + h.len, &done,
-	    SRV_TIMEOUT_MS);
-	if (r < 0) {
-		if (r == -EPIPE || r == -ECONNRESET)
-			w->st.peer_gone_write++;
-		else if (r == -ETIMEDOUT)
-			w->st.timeout_write++;
-		else {
-			w->st.other_write++;
-			w->st.last_other_err = (int)-r;
-		}
-		return 1;
-	}
-	w->st.answered++;
-	w->st.bytes_out += HDR + h.len;
-	return 0;
+	srv.st.received++;
+	srv.st.bytes_in += HDR + c->h.len;
+	return 1;
 }
 
-static void *
-worker_main(void *arg)
+/* Make the reply in c->buf: the header, the payload transformed in place. */
+static void
+make_reply(struct sconn *c)
 {
-	struct worker *w = arg;
-	size_t i;
-	int r, re;
+	struct hdr rh;
 
-	while (!atomic_load(&srv.stop)) {
-		if (w->pcap < w->n + 1) {
-			w->pcap = 2 * (w->n + 1);
-			w->pfd = xrealloc(w->pfd, w->pcap * sizeof(*w->pfd));
+	transform(c->buf + HDR, c->buf + HDR, c->h.len, c->h.seq, c->h.conn);
+	rh.magic = MAGIC_REP;
+	rh.len = c->h.len;
+	rh.seq = c->h.seq;
+	rh.conn = c->h.conn;
+	rh.sum = checksum(c->buf + HDR, c->h.len);
+	memcpy(c->buf, &rh, HDR);
+	c->phase = P_REPLY;
+	c->sent = 0;
+}
+
+/*
+ * Write what the socket takes of c's reply now.  Returns 1 when all of it
+ * is written, 0 when the rest must wait for room, -1 to close c.
+ */
+static int
+write_reply(struct sconn *c)
+{
+	size_t done = 0;
+	ssize_t r;
+
+	r = sockx_write_full(c->s, c->buf + c->sent, HDR + c->h.len - c->sent,
+	    &done, 0);
+	c->sent += done;
+	if (r < 0 && r != -ETIMEDOUT) {
+		if (r == -EPIPE || r == -ECONNRESET)
+			srv.st.peer_gone_write++;
+		else {
+			srv.st.other_write++;
+			srv.st.last_other_err = (int)-r;
 		}
-		w->pfd[0].fd = w->evfd;
-		w->pfd[0].events = POLLIN;
-		for (i = 0; i < w->n; i++) {
-			w->pfd[i + 1].fd = sockx_fd(w->c[i].s);
-			w->pfd[i + 1].events = POLLIN;
-		}
-		r = poll(w->pfd, w->n + 1, 100);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			die("poll: %s", strerror(errno));
-		}
-		/* Downwards: drop_conn moves the last entry, already seen. */
-		for (i = w->n; i-- > 0;) {
-			re = w->pfd[i + 1].revents;
-			if (re == 0)
-				continue;
-			if (re & POLLNVAL) {
-				w->st.nval++;
-				drop_conn(w, i);
-			} else if (serve(w, &w->c[i]) != 0) {
-				drop_conn(w, i);
-			}
-		}
-		if (w->pfd[0].revents & POLLIN)
-			take_incoming(w);
+		return -1;
 	}
-	take_incoming(w);
-	while (w->n > 0) {
-		w->st.forced_close++;
-		drop_conn(w, w->n - 1);
+	if (c->sent < HDR + c->h.len)
+		return 0;
+	srv.st.answered++;
+	srv.st.bytes_out += HDR + c->h.len;
+	pool_put(c->buf);
+	c->buf = NULL;
+	c->hdr_got = 0;
+	c->phase = P_IDLE;
+	return 1;
+}
+
+/*
+ * Serve the event of c and re-arm its deadline: none while idle,
+ * SRV_TIMEOUT_MS from a request's first byte until it is whole (bytes that
+ * trickle in do not extend it), and SRV_TIMEOUT_MS from the first time
+ * its reply did not fit until it is written.
+ */
+static void
+serve(struct sconn *c, int events)
+{
+	enum phase was = c->phase;
+	int r, ms;
+
+	if (events & SOCKX_EXPIRED) {
+		if (c->phase == P_REPLY)
+			srv.st.timeout_write++;
+		else
+			srv.st.timeout_read++;
+		drop_conn(c);
+		return;
+	}
+	if (c->phase != P_REPLY) {
+		r = read_request(c);
+		if (r < 0) {
+			drop_conn(c);
+			return;
+		}
+		if (r > 0)
+			make_reply(c);
+	}
+	if (c->phase == P_REPLY && write_reply(c) < 0) {
+		drop_conn(c);
+		return;
+	}
+	if (c->phase == P_IDLE)
+		ms = -1;
+	else if (c->phase == P_REPLY)
+		ms = was == P_REPLY ? SOCKX_POLL_KEEP :
+		    (srv.st.reply_waits++, SRV_TIMEOUT_MS);
+	else
+		ms = was == P_IDLE ? SRV_TIMEOUT_MS : SOCKX_POLL_KEEP;
+	r = sockx_poll_mod(srv.set, c->s, c->phase == P_REPLY ?
+	    SOCKX_WRITABLE : SOCKX_READABLE, ms);
+	if (r < 0) {
+		srv.st.poll_err++;
+		drop_conn(c);
+	}
+}
+
+/*
+ * The server: one thread, one poll set of the two listeners and every
+ * connection, until the control thread sets srv.stop and wakes the set.
+ * Each member appears once per wait and serve() closes only its own
+ * connection, so no event of a batch names a closed one.
+ */
+static void *
+server_loop(void *arg)
+{
+	struct sockx_event ev[128];
+	int i, n, k;
+
+	(void)arg;
+	while (!atomic_load(&srv.stop)) {
+		n = sockx_poll_wait(srv.set, ev, 128, -1);
+		if (n < 0)
+			die("sockx_poll_wait: %s", strerror(-n));
+		for (i = 0; i < n; i++) {
+			if (ev[i].events & SOCKX_WOKEN)
+				continue;	/* srv.stop, checked above */
+			if (ev[i].data != NULL) {
+				serve(ev[i].data, ev[i].events);
+				continue;
+			}
+			k = ev[i].s == srv.l[UNIX] ? UNIX : TCP;
+			if (ev[i].events & SOCKX_EXPIRED)
+				sockx_poll_mod(srv.set, srv.l[k],
+				    SOCKX_READABLE, -1);
+			else
+				take(k);
+		}
+	}
+	while (srv.n > 0) {
+		srv.st.forced_close++;
+		drop_conn(srv.c[srv.n - 1]);
 	}
 	return NULL;
 }
@@ -798,8 +876,9 @@ server_main(sockx *ctl, int seconds, int warm_s)
 	struct report rep;
 	char name[64];
 	int64_t limit, t_done;
+	unsigned char *buf;
 	ssize_t r;
-	int i, k;
+	int k;
 
 	memset(&rep, 0, sizeof(rep));
 	rep.fd_pre = count_fds();
@@ -813,23 +892,20 @@ server_main(sockx *ctl, int seconds, int warm_s)
 	for (k = 0; k < 2; k++)
 		local_text(srv.l[k], ready.addr[k], sizeof(ready.addr[k]));
 
-	for (i = 0; i < SRV_WORKERS; i++) {
-		struct worker *w = &srv.w[i];
-
-		w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-		if (w->evfd < 0)
-			die("eventfd: %s", strerror(errno));
-		pthread_mutex_init(&w->mu, NULL);
-		w->rbuf = malloc(MAX_PAYLOAD);
-		w->wbuf = malloc(HDR + MAX_PAYLOAD);
-		if (w->rbuf == NULL || w->wbuf == NULL)
+	if (sockx_poll_new(&srv.set, 0) < 0)
+		die("sockx_poll_new: %s", strerror(errno));
+	for (k = 0; k < 2; k++)
+		if (sockx_poll_add(srv.set, srv.l[k], SOCKX_READABLE, -1,
+		    NULL) < 0)
+			die("sockx_poll_add: %s", strerror(errno));
+	/* The request buffers, made before the load (see pool_get). */
+	while (srv.npool < POOL_START) {
+		buf = malloc(HDR + MAX_PAYLOAD);
+		if (buf == NULL)
 			die("out of memory");
-		start_thread(&w->tid, worker_main, w);
+		pool_put(buf);
 	}
-	for (k = 0; k < 2; k++) {
-		srv.a[k].kind = k;
-		start_thread(&srv.a[k].tid, acceptor_main, &srv.a[k]);
-	}
+	start_thread(&srv.tid, server_loop, NULL);
 	rep.fd_base = count_fds();
 	if (sockx_write_full(ctl, &ready, sizeof(ready), NULL, 5000) < 0)
 		die("server: send ready: %s", strerror(errno));
@@ -862,34 +938,26 @@ server_main(sockx *ctl, int seconds, int warm_s)
 	}
 	rep.drain_s = (double)(now_ns() - t_done) / 1e9;
 	atomic_store(&srv.stop, 1);
-	for (k = 0; k < 2; k++) {
-		pthread_join(srv.a[k].tid, NULL);
-		rep.accept_errors += srv.a[k].errors;
-		rep.accepted_kernel_mode += srv.a[k].kernel_mode;
-		if (srv.a[k].last_err)
-			rep.accept_last_err = srv.a[k].last_err;
+	sockx_poll_wake(srv.set);	/* from another thread */
+	pthread_join(srv.tid, NULL);
+	rep.st = srv.st;
+	rep.accept_errors = srv.accept_errors;
+	rep.accept_last_err = srv.accept_last_err;
+	rep.accepted_kernel_mode = srv.kernel_mode;
+	for (k = 0; k < 2; k++)
 		rep.accepted[k] = atomic_load(&srv.accepted[k]);
-	}
-	for (i = 0; i < SRV_WORKERS; i++) {
-		pthread_join(srv.w[i].tid, NULL);
-		sstats_add(&rep.st, &srv.w[i].st);
-	}
 	pthread_join(srv.sampler_tid, NULL);
 	rep.live_end = atomic_load(&srv.live);
 	rep.heap_drained = heap_bytes();
 	rep.fd_end = count_fds();
-	for (i = 0; i < SRV_WORKERS; i++) {
-		close(srv.w[i].evfd);
-		free(srv.w[i].rbuf);
-		free(srv.w[i].wbuf);
-		free(srv.w[i].in);
-		free(srv.w[i].c);
-		free(srv.w[i].pfd);
-		pthread_mutex_destroy(&srv.w[i].mu);
-	}
+	while (srv.npool > 0)
+		free(srv.pool[--srv.npool]);
+	free(srv.pool);
+	free(srv.c);
 	for (k = 0; k < 2; k++)
-		if (sockx_close(srv.l[k]) < 0)
+		if (sockx_close(srv.l[k]) < 0)	/* leaves the set too */
 			rep.st.close_err++;
+	sockx_poll_free(srv.set);
 	rep.fd_final = count_fds();
 
 	rep.nsamples = srv.sampler.n;
@@ -1557,9 +1625,10 @@ main(int argc, char **argv)
 	}
 	memcpy(cli.addr, ready.addr, sizeof(cli.addr));
 	printf("soak: %d s, %d connections (%d over %s, %d over TCP %s), "
-	    "%d client threads, %d server workers, server timeout %d ms, "
+	    "%d client threads, 1 server thread on a poll set, server "
+	    "timeout %d ms, "
 	    "seed %#" PRIx64 "%s\n", seconds, nconn, (nconn + 1) / 2,
-	    cli.addr[UNIX], nconn / 2, cli.addr[TCP], nthreads, SRV_WORKERS,
+	    cli.addr[UNIX], nconn / 2, cli.addr[TCP], nthreads,
 	    SRV_TIMEOUT_MS, seed, SOAK_ASAN ? " (AddressSanitizer)" : "");
 
 	fd_base = count_fds();
@@ -1701,10 +1770,12 @@ main(int argc, char **argv)
 	printf("server saw: end of stream idle %" PRIu64 ", mid-request %"
 	    PRIu64 "; reset idle %" PRIu64 ", mid-request %" PRIu64
 	    "; read timeouts %" PRIu64 "; peer gone on reply %" PRIu64
-	    "; write timeouts %" PRIu64 "; other errors %" PRIu64 " (%s)\n",
+	    "; write timeouts %" PRIu64 "; replies that waited for room %"
+	    PRIu64 "; other errors %" PRIu64 " (%s)\n",
 	    rep.st.eof_idle, rep.st.eof_mid, rep.st.reset_idle,
 	    rep.st.reset_mid, rep.st.timeout_read, rep.st.peer_gone_write,
-	    rep.st.timeout_write, rep.st.other_read + rep.st.other_write,
+	    rep.st.timeout_write, rep.st.reply_waits,
+	    rep.st.other_read + rep.st.other_write,
 	    rep.st.last_other_err ? strerror(rep.st.last_other_err) : "-");
 	printf("memory: server RSS %.2f MiB at %d s (warm-up), %.2f MiB at "
 	    "%d s (end), max after warm-up %.2f MiB, peak %.2f MiB\n",
@@ -1724,7 +1795,7 @@ main(int argc, char **argv)
 		    kib(rep.heap_drained), kib(heap_warm), warm_s,
 		    kib(heap_end), nsamples, kib(heap_max));
 	printf("descriptors: client %d at start, %d at end; server %d before "
-	    "listening, %d with listeners and eventfds, %d after the load, %d "
+	    "listening, %d with listeners and the poll set, %d after the load, %d "
 	    "after closing the listeners\n", fd_base, fd_end, rep.fd_pre,
 	    rep.fd_base, rep.fd_end, rep.fd_final);
 
@@ -1764,11 +1835,11 @@ main(int argc, char **argv)
 	    "and no other (%" PRIu64 " read timeouts, %" PRIu64 " stalls, %"
 	    PRIu64 " not timed out)", rep.st.timeout_read,
 	    cs.stall_ok + cs.stall_fail, cs.stall_fail);
-	check(rep.st.other_read == 0 && rep.st.nval == 0 &&
+	check(rep.st.other_read == 0 && rep.st.poll_err == 0 &&
 	    rep.st.close_err == 0 && cs.close_err == 0,
-	    "no unexpected error: server read %" PRIu64 ", POLLNVAL %" PRIu64
+	    "no unexpected error: server read %" PRIu64 ", poll set %" PRIu64
 	    ", close %" PRIu64 "; client close %" PRIu64, rep.st.other_read,
-	    rep.st.nval, rep.st.close_err, cs.close_err);
+	    rep.st.poll_err, rep.st.close_err, cs.close_err);
 	check(rep.accepted[UNIX] == cs.connects[UNIX] &&
 	    rep.accepted[TCP] == cs.connects[TCP] &&
 	    rep.st.closed == rep.accepted[UNIX] + rep.accepted[TCP] &&
