@@ -66,7 +66,9 @@
  *   -d  measured seconds per run (default 3), -w warm-up seconds (1)
  *   -R  paced rate, requests/s in total (default 40000)
  *   -n  connection counts (default 2000,19900)
- *   -q  quick: 1 repetition, 1 s runs, (for a smoke test)
+ *   -q  quick: 1 repetition, 1 s runs (a smoke test)
+ *   -o  only these parts (a sum): 1 closed loop, 2 paced, 4 memory, 8 wait
+ *   -i  raw or set: run only that server (to profile it; no ratios then)
  * Prints tables; asserts nothing; exits 1 only when something fails.
  */
 #define _GNU_SOURCE
@@ -94,6 +96,7 @@
 #define IDLE_MS	30000
 
 static int ncpus;
+static const char *only_kind;	/* -i: run only this server (profiling) */
 static unsigned long fdlimit;
 
 static void
@@ -634,6 +637,13 @@ loop_table(int *ns, int nn, int reps, double warm, double dur, double rate)
 				/* Alternate which goes first, too. */
 				int kk = (rep % 2) ? 1 - k : k;
 
+				if (only_kind != NULL &&
+				    strcmp(only_kind, kinds[kk]) != 0) {
+					rps[kk][rep] = cpu[kk][rep] = 0;
+					p50[kk][rep] = p99[kk][rep] = 0;
+					skip[kk][rep] = 0;
+					continue;
+				}
 				r = run(kinds[kk], ns[ni], rate, warm, dur);
 				rps[kk][rep] = r.rps;
 				cpu[kk][rep] = r.cpu_us;
@@ -896,7 +906,7 @@ main(int argc, char **argv)
 	int64_t t0;
 	cpu_set_t set;
 
-	while ((opt = getopt(argc, argv, "r:d:w:R:n:qo:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:w:R:n:qo:i:")) != -1) {
 		switch (opt) {
 		case 'r':
 			reps = atoi(optarg);
@@ -918,13 +928,16 @@ main(int argc, char **argv)
 			dur = 1;
 			warm = 0.3;
 			break;
+		case 'i':	/* only this server: raw or set */
+			only_kind = optarg;
+			break;
 		case 'o':	/* only: 1 closed, 2 paced, 4 memory, 8 wait */
 			only = atoi(optarg);
 			break;
 		default:
 			fprintf(stderr, "usage: bench-pollset [-r REPS] "
 			    "[-d SECS] [-w SECS] [-R RATE] [-n N,...] [-q] "
-			    "[-o MASK]\n");
+			    "[-o MASK] [-i raw|set]\n");
 			return 2;
 		}
 	}
