@@ -69,6 +69,9 @@
  *   -q  quick: 1 repetition, 1 s runs (a smoke test)
  *   -o  only these parts (a sum): 1 closed loop, 2 paced, 4 memory, 8 wait
  *   -i  raw or set: run only that server (to profile it; no ratios then)
+ *   -S KIND NAME  only the server KIND (raw or set) at @NAME, which exits
+ *       after -c COUNT replies (for callgrind); -G NAME only the closed
+ *       loop generator: -n N connections to @NAME until -c COUNT replies
  * Prints tables; asserts nothing; exits 1 only when something fails.
  */
 #define _GNU_SOURCE
@@ -97,6 +100,8 @@
 
 static int ncpus;
 static const char *only_kind;	/* -i: run only this server (profiling) */
+static long stop_after;		/* -S: the server exits after so many replies */
+static long served;
 static unsigned long fdlimit;
 
 static void
@@ -220,6 +225,8 @@ raw_server(const char *name, int ready)
 			}
 			if (r != REQ)
 				die("write (short reply)", r < 0 ? errno : EIO);
+			if (++served == stop_after)
+				exit(0);
 		}
 	}
 }
@@ -292,6 +299,8 @@ set_server(const char *name, int ready)
 			if (r != REQ)
 				die("sockx_write (short reply)",
 				    r < 0 ? (int)-r : EIO);
+			if (++served == stop_after)
+				exit(0);
 			r = sockx_poll_mod(p, k->s, SOCKX_READABLE, IDLE_MS);
 			if (r < 0)
 				die("sockx_poll_mod", (int)-r);
@@ -358,7 +367,7 @@ connect_all(const char *name, struct gconn *g, int n)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	socklen_t salen;
-	int i, fd;
+	int i, fd, retry = 3000;
 
 	memcpy(sa.sun_path + 1, name, strlen(name));
 	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 +
@@ -367,9 +376,15 @@ connect_all(const char *name, struct gconn *g, int n)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (fd < 0)
 			die("socket (generator)", errno);
-		while (connect(fd, (struct sockaddr *)&sa, salen) < 0)
+		while (connect(fd, (struct sockaddr *)&sa, salen) < 0) {
+			/* -G: the server (under valgrind) may still start. */
+			if (errno == ECONNREFUSED && i == 0 && retry-- > 0) {
+				usleep(10000);
+				continue;
+			}
 			if (errno != EINTR)
 				die("connect", errno);
+		}
 		if (fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
 			die("fcntl", errno);
 		g[i] = (struct gconn){ .fd = fd };
@@ -537,6 +552,48 @@ run(const char *kind, int n, double rate, double warm, double dur)
 	free(lat);
 	free(g);
 	return res;
+}
+
+/*
+ * -G: only the generator, closed loop on n connections to @name until
+ * count replies came (for a server run apart, e.g. under callgrind).
+ */
+static void
+generate(const char *name, int n, long count)
+{
+	struct epoll_event e, ev[256];
+	struct gconn *g = calloc((size_t)n, sizeof(*g));
+	char req[REQ];
+	long got = 0;
+	int ep, i, k, r;
+
+	if (g == NULL)
+		die("calloc", ENOMEM);
+	memset(req, 'q', sizeof(req));
+	connect_all(name, g, n);
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1", errno);
+	for (i = 0; i < n; i++) {
+		e = (struct epoll_event){ .events = EPOLLIN, .data.u32 = i };
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, g[i].fd, &e) < 0)
+			die("epoll_ctl (generator)", errno);
+		send_req(&g[i], req);
+	}
+	while (got < count) {
+		r = epoll_wait(ep, ev, 256, -1);
+		if (r < 0 && errno != EINTR)
+			die("epoll_wait (generator)", errno);
+		for (k = 0; k < r && got < count; k++) {
+			struct gconn *c = &g[ev[k].data.u32];
+
+			if (!read_reply(c))
+				continue;
+			if (++got < count - n + 1)
+				send_req(c, req);
+		}
+	}
+	free(g);
 }
 
 /* ---------------------------------------------------------------- */
@@ -900,13 +957,15 @@ main(int argc, char **argv)
 {
 	int ns[MAXNS] = { 2000, 19900 }, nn = 2, reps = 3, opt, nmax, i;
 	int only = 0;
+	const char *server_kind = NULL, *gen_name = NULL;
+	long count = 100000;
 	double warm = 1, dur = 3, rate = 40000;
 	struct rlimit rl;
 	struct cpustat c0, c1;
 	int64_t t0;
 	cpu_set_t set;
 
-	while ((opt = getopt(argc, argv, "r:d:w:R:n:qo:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "r:d:w:R:n:qo:i:S:G:c:")) != -1) {
 		switch (opt) {
 		case 'r':
 			reps = atoi(optarg);
@@ -928,6 +987,15 @@ main(int argc, char **argv)
 			dur = 1;
 			warm = 0.3;
 			break;
+		case 'S':	/* only the server KIND, at @-a */
+			server_kind = optarg;
+			break;
+		case 'G':	/* only the generator, to @NAME */
+			gen_name = optarg;
+			break;
+		case 'c':
+			count = atol(optarg);
+			break;
 		case 'i':	/* only this server: raw or set */
 			only_kind = optarg;
 			break;
@@ -937,7 +1005,8 @@ main(int argc, char **argv)
 		default:
 			fprintf(stderr, "usage: bench-pollset [-r REPS] "
 			    "[-d SECS] [-w SECS] [-R RATE] [-n N,...] [-q] "
-			    "[-o MASK] [-i raw|set]\n");
+			    "[-o MASK] [-i raw|set] [-S raw|set NAME] "
+			    "[-G NAME] [-c COUNT]\n");
 			return 2;
 		}
 	}
@@ -961,6 +1030,23 @@ main(int argc, char **argv)
 	conns = calloc(fdlimit, sizeof(*conns));
 	if (conns == NULL)
 		die("calloc", ENOMEM);
+	if (server_kind != NULL) {
+		/* -S KIND NAME: serve at @NAME, exit after -c replies. */
+		int dummy[2];
+
+		if (optind >= argc || pipe(dummy) < 0)
+			die("-S KIND needs a NAME", EINVAL);
+		stop_after = count;
+		if (strcmp(server_kind, "raw") == 0)
+			raw_server(argv[optind], dummy[1]);
+		else
+			set_server(argv[optind], dummy[1]);
+		return 1;
+	}
+	if (gen_name != NULL) {
+		generate(gen_name, ns[0], count);
+		return 0;
+	}
 	if (sched_getaffinity(0, sizeof(set), &set) < 0)
 		die("sched_getaffinity", errno);
 	ncpus = CPU_COUNT(&set);
