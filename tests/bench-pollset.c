@@ -104,6 +104,8 @@ static long stop_after;		/* -S: the server exits after so many replies */
 static long served;
 static unsigned long fdlimit;
 
+static void die(const char *what, int err) __attribute__((noreturn));
+
 static void
 die(const char *what, int err)
 {
