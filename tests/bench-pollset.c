@@ -61,11 +61,14 @@
  *           K = 10 and K = the largest that fits; raw epoll_wait beside it.
  *
  * Usage: bench-pollset [-r REPS] [-d SECS] [-w SECS] [-R RATE]
- *                      [-n N1,N2,...] [-m] [-t] [-q]
+ *                      [-n N1,N2,...] [-q] [-o MASK] [-i raw|set]
+ *        bench-pollset -S raw|set NAME [-c COUNT]
+ *        bench-pollset -G NAME [-n N] [-c COUNT]
  *   -r  repetitions per implementation (default 3; medians are reported)
  *   -d  measured seconds per run (default 3), -w warm-up seconds (1)
  *   -R  paced rate, requests/s in total (default 40000)
- *   -n  connection counts (default 2000,19900)
+ *   -n  connection counts (default 2000,19900; more than RLIMIT_NOFILE
+ *       allows, less 100, is cut down to that, with a message)
  *   -q  quick: 1 repetition, 1 s runs (a smoke test)
  *   -o  only these parts (a sum): 1 closed loop, 2 paced, 4 memory, 8 wait
  *   -i  raw or set: run only that server (to profile it; no ratios then)
