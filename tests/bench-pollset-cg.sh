@@ -57,13 +57,15 @@ echo "user-space instructions per request (callgrind; $conns connections;"
 echo "($n2 - $n1) requests; the kernel's work is not counted)"
 echo
 printf '%-5s %14s %14s %12s\n' impl "Ir ($n1)" "Ir ($n2)" "Ir/request"
+per_raw=0
+per_set=0
 for k in raw set; do
 	a=$(ir "$k" "$n1")
 	b=$(ir "$k" "$n2")
 	per=$(awk -v a="$a" -v b="$b" -v n1="$n1" -v n2="$n2" \
 	    'BEGIN { printf "%.1f", (b - a) / (n2 - n1) }')
 	printf '%-5s %14s %14s %12s\n' "$k" "$a" "$b" "$per"
-	eval "per_$k=$per"
+	if [ "$k" = raw ]; then per_raw=$per; else per_set=$per; fi
 done
 awk -v s="$per_set" -v r="$per_raw" \
     'BEGIN { printf "set - raw: %.1f instructions per request\n", s - r }'
