@@ -36,6 +36,7 @@ sx_handle_new(int fd, int family, int type)
 	s->type = type;
 	s->pm.slot = SIZE_MAX;
 	s->pm.end_ns = INT64_MAX;
+	s->pm.key_ns = INT64_MAX;
 	return s;
 }
 

@@ -53,7 +53,8 @@ struct sx_member {
 	int events;		/* SOCKX_READABLE | SOCKX_WRITABLE */
 	uint32_t mask;
 	size_t slot;
-	int64_t end_ns;
+	int64_t end_ns;		/* the deadline (INT64_MAX: none) */
+	int64_t key_ns;		/* its place in the heap: <= end_ns */
 };
 
 /*

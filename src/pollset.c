@@ -67,7 +67,7 @@ sift_up(sockx_poll *p, size_t i)
 
 	while (i > 0) {
 		up = (i - 1) / 2;
-		if (p->heap[up]->pm.end_ns <= s->pm.end_ns)
+		if (p->heap[up]->pm.key_ns <= s->pm.key_ns)
 			break;
 		heap_put(p, i, p->heap[up]);
 		i = up;
@@ -83,9 +83,9 @@ sift_down(sockx_poll *p, size_t i)
 
 	while ((c = 2 * i + 1) < p->nheap) {
 		if (c + 1 < p->nheap &&
-		    p->heap[c + 1]->pm.end_ns < p->heap[c]->pm.end_ns)
+		    p->heap[c + 1]->pm.key_ns < p->heap[c]->pm.key_ns)
 			c++;
-		if (s->pm.end_ns <= p->heap[c]->pm.end_ns)
+		if (s->pm.key_ns <= p->heap[c]->pm.key_ns)
 			break;
 		heap_put(p, i, p->heap[c]);
 		i = c;
@@ -102,6 +102,7 @@ heap_remove(sockx_poll *p, sockx *s)
 
 	s->pm.slot = SIZE_MAX;
 	s->pm.end_ns = INT64_MAX;
+	s->pm.key_ns = INT64_MAX;
 	if (i == SIZE_MAX)
 		return;
 	last = p->heap[--p->nheap];
@@ -112,7 +113,14 @@ heap_remove(sockx_poll *p, sockx *s)
 	sift_down(p, last->pm.slot);
 }
 
-/* Give s the deadline end_ns (INT64_MAX: none). */
+/*
+ * Give s the deadline end_ns (INT64_MAX: none).  A later deadline than
+ * the one s is filed under only changes end_ns: s keeps its place (its
+ * key) until the key comes due, and heap_settle files it again then.  So
+ * re-arming an idle deadline on every request costs no sift (at most one
+ * per member per key that comes due), and the heap never wakes a wait
+ * late: a key is never after its deadline.
+ */
 static void
 heap_set(sockx_poll *p, sockx *s, int64_t end_ns)
 {
@@ -122,19 +130,39 @@ heap_set(sockx_poll *p, sockx *s, int64_t end_ns)
 	}
 	s->pm.end_ns = end_ns;
 	if (s->pm.slot == SIZE_MAX) {
+		s->pm.key_ns = end_ns;
 		heap_put(p, p->nheap++, s);
 		sift_up(p, s->pm.slot);
-	} else {
+	} else if (end_ns < s->pm.key_ns) {
+		s->pm.key_ns = end_ns;
 		sift_up(p, s->pm.slot);
-		sift_down(p, s->pm.slot);
 	}
 }
 
-/* The earliest deadline, INT64_MAX if none. */
+/*
+ * File again every first member whose key is due but whose deadline is
+ * later: afterwards the first key is after now or is its deadline.
+ */
+static void
+heap_settle(sockx_poll *p, int64_t now)
+{
+	sockx *s;
+
+	while (p->nheap > 0 && (s = p->heap[0])->pm.key_ns <= now &&
+	    s->pm.key_ns < s->pm.end_ns) {
+		s->pm.key_ns = s->pm.end_ns;
+		sift_down(p, 0);
+	}
+}
+
+/*
+ * The earliest key, INT64_MAX if none: never after the earliest deadline,
+ * and equal to it once it is due (after heap_settle).
+ */
 static int64_t
 heap_first(const sockx_poll *p)
 {
-	return p->nheap > 0 ? p->heap[0]->pm.end_ns : INT64_MAX;
+	return p->nheap > 0 ? p->heap[0]->pm.key_ns : INT64_MAX;
 }
 
 /* ---------------------------------------------------------------- */
@@ -196,7 +224,8 @@ unlink_member(sockx_poll *p, sockx *s)
 	if (s->pm.next != NULL)
 		s->pm.next->pm.prev = s->pm.prev;
 	p->nmembers--;
-	s->pm = (struct sx_member){ .slot = SIZE_MAX, .end_ns = INT64_MAX };
+	s->pm = (struct sx_member){ .slot = SIZE_MAX, .end_ns = INT64_MAX,
+	    .key_ns = INT64_MAX };
 }
 
 void
@@ -303,9 +332,13 @@ static int
 wait_once(sockx_poll *p, struct sockx_event *ev, size_t n,
     const struct sx_deadline *dl)
 {
-	int64_t now = sx_now_ns(), first = heap_first(p);
-	int due = first <= now, room, r, i, k = 0, bits;
+	int64_t now = sx_now_ns(), first;
+	int due, room, r, i, k = 0, bits;
 	sockx *s;
+
+	heap_settle(p, now);
+	first = heap_first(p);
+	due = first <= now;
 
 	room = epoll_room(p, n, due);
 	r = 0;
@@ -344,7 +377,7 @@ wait_once(sockx_poll *p, struct sockx_event *ev, size_t n,
 	 * Expired members epoll did not report: not ready when it looked,
 	 * unless it had no room to say so.
 	 */
-	while ((size_t)k < n && heap_first(p) <= now) {
+	while ((size_t)k < n && (heap_settle(p, now), heap_first(p) <= now)) {
 		s = p->heap[0];
 		bits = SOCKX_EXPIRED;
 		if (r == room)
