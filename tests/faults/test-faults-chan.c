@@ -518,6 +518,43 @@ START_TEST(faults_chan_flush_error_keeps_the_queue)
 }
 END_TEST
 
+/*
+ * On a stream, sendmsg fails after part of the message went out (a short
+ * write first): the stream must stay framed.  The rest of the message
+ * stays queued (it cannot be taken back) and goes out before the next
+ * one, so the peer gets both whole, each with its descriptors.
+ */
+START_TEST(faults_chan_send_error_after_partial_write_keeps_framing)
+{
+	static const int errs[] = { ENOMEM, EACCES, ENOBUFS };
+	static struct out o1, o2;
+	sockx_chan *a, *b;
+	int r, err = errs[_i];
+
+	shim();
+	chan_pair(SOCK_STREAM, &a, &b);
+	out_make(&o1, 1, 300, 2);
+	out_make(&o2, 2, 10, 1);
+	sxf.begin();
+	ck_assert_int_eq(sxf.add("sendmsg", 1, 1, SXF_SHORT, 5), 0);
+	ck_assert_int_eq(sxf.add("sendmsg", 2, 0, SXF_FAIL, err), 0);
+	errno = 0;
+	r = send_msg(a, &o1, 100);
+	sxf.end();
+	/* ENOBUFS is retried until the deadline: then queued, -ETIMEDOUT. */
+	ck_assert_int_eq(r, err == ENOBUFS ? -ETIMEDOUT : -err);
+	ck_assert_int_eq(errno, -r);
+	ck_assert_uint_eq(sockx_chan_pending(a), 16 + 300 - 5);
+	ck_assert_int_eq(send_msg(a, &o2, T_MS), 0);
+	expect_msg(b, 1, 300, 2);
+	expect_msg(b, 2, 10, 1);
+	expect_nothing(b);
+	out_free(&o1);
+	out_free(&o2);
+	close_pair(a, b);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- */
 /* Transient errors: absorbed, or -ETIMEDOUT with nothing lost       */
 /* ---------------------------------------------------------------- */
@@ -1101,6 +1138,8 @@ test_suite(void)
 	    NELEM(send_errs));
 	tcase_add_loop_test(tc, faults_chan_flush_error_keeps_the_queue, 0,
 	    2 * NELEM(send_errs));
+	tcase_add_loop_test(tc,
+	    faults_chan_send_error_after_partial_write_keeps_framing, 0, 3);
 	tcase_add_loop_test(tc, faults_chan_transient_errors_are_absorbed, 0,
 	    2 * NELEM(transient));
 	tcase_add_loop_test(tc,
