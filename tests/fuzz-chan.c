@@ -18,7 +18,13 @@
  *  4 QUEUE  sockx_chan_queue of a message with 0..3 descriptors;
  *  5 FLUSH  sockx_chan_flush(0), then the peer drains what came;
  *  6 SEND   sockx_chan_send(0), then the peer drains;
- *  7 RECVS  sockx_chan_recv(0) until it does not return 1.
+ *  7 RECVS  sockx_chan_recv(0) until it does not return 1;
+ *  8 SHUTRD the peer shuts its reading side down (after draining): every
+ *           later write of the channel fails with EPIPE (flush keeps the
+ *           queue, send takes its message back);
+ *  9 BAD    calls with bad arguments (NULL, too many descriptors, an
+ *           invalid descriptor after a valid one): exact errors, nothing
+ *           queued, no descriptor left over.
  * Every descriptor the peer sends is a fresh memfd whose inode is recorded
  * at send time under a number (its place in the order sent), so a
  * received descriptor names the message it belongs to.
@@ -149,6 +155,7 @@ struct state {
 	ino_t ino[MAX_IDS];	/* the file of each descriptor id */
 	unsigned nids;
 	int shut;
+	int rd_shut;		/* the peer no longer reads: EPIPE */
 
 	/* The channel's receive side, as the model sees it. */
 	size_t rd;		/* stream: wire bytes read by the channel */
@@ -354,7 +361,7 @@ peer_drain(struct state *st)
 	ssize_t n;
 	int fd;
 
-	for (;;) {
+	while (!st->rd_shut) {
 		memset(&m, 0, sizeof(m));
 		iov.iov_base = buf;
 		iov.iov_len = sizeof(buf);
@@ -592,6 +599,8 @@ op_queue(struct state *st, struct input *in, int send)
 		want = -EINVAL;
 	else if (len > st->max_len)
 		want = -EMSGSIZE;
+	else if (send && st->rd_shut)
+		want = -EPIPE;		/* and taken back */
 	errno = 0;
 	if (send)
 		r = sockx_chan_send(st->c, type, tb, buf, len, fds, nfds, 0);
@@ -630,6 +639,16 @@ op_queue(struct state *st, struct input *in, int send)
 static void
 op_flush(struct state *st)
 {
+	size_t pending = st->out_len - st->out_read;
+
+	if (st->rd_shut) {
+		errno = 0;
+		require(sockx_chan_flush(st->c, 0) == (pending > 0 ? -EPIPE :
+		    0));
+		require(pending == 0 || errno == EPIPE);
+		require(sockx_chan_pending(st->c) == pending);
+		return;
+	}
 	require(sockx_chan_flush(st->c, 0) == 0);
 	require(sockx_chan_pending(st->c) == 0);
 	require(sockx_chan_events(st->c) == SOCKX_READABLE);
@@ -641,6 +660,73 @@ op_flush(struct state *st)
 /* ------------------------------------------------------------------ */
 /* One input                                                           */
 /* ------------------------------------------------------------------ */
+
+static void
+op_shut_rd(struct state *st)
+{
+	if (st->rd_shut)
+		return;
+	/* Written already: read it first; queued: it stays queued. */
+	peer_drain(st);
+	require(shutdown(st->peer, SHUT_RD) == 0);
+	st->rd_shut = 1;
+}
+
+/* Calls with bad arguments: exact errors, nothing queued or leaked. */
+static void
+op_bad(struct state *st, uint8_t b)
+{
+	size_t pending = sockx_chan_pending(st->c);
+	struct sockx_msg m;
+	int fds[SOCKX_MAX_FDS + 1], i;
+
+	switch (b % 6) {
+	case 0:
+		require(sockx_chan_recv(st->c, NULL, 0) == -EINVAL);
+		require(errno == EINVAL);
+		require(sockx_chan_recv(NULL, &m, 0) == -EINVAL);
+		break;
+	case 1:
+		require(sockx_chan_queue(st->c, 1, 1, "x", 1, NULL, 2) ==
+		    -EINVAL);
+		require(sockx_chan_send(st->c, 1, 1, NULL, 3, NULL, 0, 0) ==
+		    -EINVAL);
+		break;
+	case 2:
+		for (i = 0; i <= SOCKX_MAX_FDS; i++)
+			fds[i] = st->peer;
+		require(sockx_chan_queue(st->c, 1, 1, "x", 1, fds,
+		    SOCKX_MAX_FDS + 1) == -EINVAL);
+		require(sockx_chan_send(st->c, 0xFFFF0000u, 1, NULL, 0, NULL,
+		    0, 0) == -EINVAL);
+		break;
+	case 3:
+		/* The first is duplicated, the second fails: none kept. */
+		fds[0] = st->peer;
+		fds[1] = -1;
+		fds[2] = st->peer;
+		errno = 0;
+		require(sockx_chan_queue(st->c, 1, 1, NULL, 0, fds, 3) ==
+		    -EBADF);
+		require(errno == EBADF);
+		require(sockx_chan_send(st->c, 1, 1, NULL, 0, fds, 2, 0) ==
+		    -EBADF);
+		break;
+	case 4:
+		require(sockx_chan_flush(NULL, 0) == -EINVAL);
+		require(sockx_chan_events(NULL) == -EINVAL);
+		require(sockx_chan_pending(NULL) == 0);
+		require(sockx_chan_handle(NULL) == NULL && errno == EINVAL);
+		require(sockx_chan_close(NULL) == 0);
+		break;
+	default:
+		require(sockx_chan_handle(st->c) != NULL);
+		require(sockx_chan_recv(st->c, &m, -2) == -EINVAL);
+		require(sockx_chan_flush(st->c, -2) == -EINVAL);
+		break;
+	}
+	require(sockx_chan_pending(st->c) == pending);
+}
 
 static const size_t max_lens[4] = { 0, 16, 100, 300 };
 
@@ -663,7 +749,7 @@ run(struct state *st, struct input *in)
 	if (st->max_len == 0)
 		st->max_len = SOCKX_CHAN_DEFAULT_MAX;
 	while (more(in) && ops++ < MAX_OPS) {
-		switch (u8(in) % 8) {
+		switch (u8(in) % 10) {
 		case 0:
 			op_raw(st, in);
 			break;
@@ -687,9 +773,15 @@ run(struct state *st, struct input *in)
 		case 6:
 			op_queue(st, in, 1);
 			break;
-		default:
+		case 7:
 			while (op_recv(st, 0x55))
 				continue;
+			break;
+		case 8:
+			op_shut_rd(st);
+			break;
+		default:
+			op_bad(st, u8(in));
 			break;
 		}
 		check_count(st);

@@ -21,6 +21,11 @@ def msg(tb=1, id=1, lb=0, nb=0, fl=0, lie=0, split=0):
 SHUT = bytes([2])
 RECVS = bytes([7])
 FLUSH = bytes([5])
+SHUT_RD = bytes([8])
+
+
+def bad(b):
+    return bytes([9, b])
 
 
 def recv(mask=0):
@@ -79,6 +84,16 @@ seeds = {
                          msg(lb=243), queue(lb=200), FLUSH, RECVS],
     'queue-bad': [STREAM | MAX16, queue(tb=0xF9, nb=1), queue(lb=17, nb=2),
                   queue(lb=16, nb=3), FLUSH, send(lb=20), RECVS],
+    # The peer stops reading: flush keeps the queue, send takes back.
+    'stream-peer-stops-reading': [STREAM, queue(lb=5, nb=1), FLUSH,
+                                  queue(lb=3, nb=2), SHUT_RD, FLUSH,
+                                  send(lb=1, nb=1), queue(), FLUSH,
+                                  msg(nb=1), RECVS],
+    'seqpacket-peer-stops-reading': [SEQPACKET, send(lb=2, nb=3), SHUT_RD,
+                                     send(nb=1), queue(lb=4, nb=2), FLUSH,
+                                     msg(nb=2), RECVS],
+    'bad-args': [STREAM | MAX16, bad(0), bad(1), bad(2), bad(3), bad(4),
+                 bad(5), queue(nb=2), bad(3), FLUSH, RECVS],
 }
 
 out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
