@@ -68,7 +68,7 @@ seeds = {
                         queue(lb=5, nb=2), queue(lb=0), FLUSH,
                         msg(lb=100, nb=3, split=20), send(lb=9, nb=1),
                         recv(2), msg(id=9, nb=1), SHUT, RECVS],
-    'stream-strays-at-eof': [STREAM, msg(nb=3, lie=208), raw(b'ab', 2),
+    'stream-strays-at-eof': [STREAM, msg(nb=3, lie=208), msg(nb=1, lie=209),
                              SHUT, RECVS, recv(), recv()],
     'stream-fds-early': [STREAM, raw(b'\x00', 2),
                          raw(b'\x00\x00\x00\x01\x00\x00\x00\x02\x00\x00'
