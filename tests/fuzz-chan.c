@@ -69,9 +69,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define HDR		16
 #define MAX_OPS		512	/* sends the model holds */
-#define BUDGET		(24 * 1024)	/* bytes the peer sends per input */
-#define MAX_IDS		800	/* descriptors the peer sends per input */
-#define OUT_BUDGET	(16 * 1024)	/* bytes the channel queues per input */
+#define BUDGET		(24 * 1024)	/* peer bytes per input */
+#define MAX_IDS		800	/* peer descriptors per input */
+#define OUT_BUDGET	(16 * 1024)	/* channel bytes per input */
 #define OUT_IDS		192	/* descriptors the channel queues */
 #define MAX_FDS		253
 
@@ -101,7 +101,8 @@ census(void)
 	while ((n = getdents64(proc_fd, buf, sizeof(buf))) > 0) {
 		for (off = 0; off < n; off += reclen) {
 			memcpy(&reclen, buf + off +
-			    offsetof(struct dirent64, d_reclen), sizeof(reclen));
+			    offsetof(struct dirent64, d_reclen),
+			    sizeof(reclen));
 			name = buf + off + offsetof(struct dirent64, d_name);
 			if (name[0] != '.')
 				k++;
@@ -394,7 +395,8 @@ peer_drain(struct state *st)
 				require(fstat(fd, &sb) == 0);
 				require(sb.st_ino == st->out_ino[st->out_got]);
 				/* With its header, never before or after. */
-				require(st->out_at[st->out_got] >= st->out_read);
+				require(st->out_at[st->out_got] >=
+				    st->out_read);
 				require(st->out_at[st->out_got] <
 				    st->out_read + (size_t)n);
 				st->out_got++;

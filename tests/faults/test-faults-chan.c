@@ -45,8 +45,8 @@
 #include "sxtest.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-#define T_MS		10000	/* a step that must succeed: generous */
-#define TYPE		7	/* the message type of every test message */
+#define T_MS		10000	/* a step that must succeed */
+#define TYPE		7	/* the type of every test message */
 
 /* The slack CPU-time bounds get: CK_TIMEOUT_MULTIPLIER (valgrind: 10). */
 static double
