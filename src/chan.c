@@ -935,7 +935,13 @@ sockx_chan_send(sockx_chan *c, uint32_t type, uint32_t id,
 	g.room = 0;
 	g.sent = pos + HDR + len;
 	r = flush_dl(c, &g, &dl);
-	if (r < 0 && r != -ETIMEDOUT)
+	/*
+	 * An error takes the message back, unless part of it is written
+	 * already (a short write on a stream, then the error): then the rest
+	 * must follow it, or the peer would read the next message's bytes as
+	 * this one's and give descriptors to the wrong messages.
+	 */
+	if (r < 0 && r != -ETIMEDOUT && c->sent <= pos)
 		unqueue_from(c, pos);
 	return sx_ret(r);
 }

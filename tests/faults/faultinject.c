@@ -72,7 +72,8 @@ enum fn {
 	F_SOCKET, F_SOCKETPAIR, F_CONNECT, F_ACCEPT4, F_BIND, F_LISTEN,
 	F_RECVMSG, F_SENDMSG, F_GETSOCKOPT, F_SETSOCKOPT, F_GETSOCKNAME,
 	F_GETPEERNAME, F_SHUTDOWN, F_FCNTL, F_CLOSE, F_SELECT, F_POLL,
-	F_CLOCK_NANOSLEEP, F_MALLOC, F_CALLOC, F_STRDUP, F_OPEN, F_OPENAT,
+	F_CLOCK_NANOSLEEP, F_MALLOC, F_CALLOC, F_STRDUP, F_REALLOC, F_OPEN,
+	F_OPENAT,
 	F_FLOCK, F_FCHMOD, F_FCHMODAT, F_CHMOD, F_LSTAT, F_UNLINK, F_IOCTL,
 	F_EPOLL_CREATE1, F_EPOLL_CTL, F_EPOLL_WAIT, F_EVENTFD, F_READ, F_WRITE,
 	NFN
@@ -81,7 +82,8 @@ enum fn {
 #define M(x) (1u << (x))
 /* reach(): the bit that says free's code runs (above the allocators'). */
 #define FREE_BIT (1u << 31)
-_Static_assert(F_MALLOC < 31 && F_CALLOC < 31 && F_STRDUP < 31,
+_Static_assert(F_MALLOC < 31 && F_CALLOC < 31 && F_STRDUP < 31 &&
+    F_REALLOC < 31,
     "the allocator functions need a bit of their own in reach()");
 #define ANYFAIL M(SXF_FAIL)
 
@@ -112,6 +114,7 @@ static const struct {
 	[F_MALLOC] = { "malloc", ANYFAIL },
 	[F_CALLOC] = { "calloc", ANYFAIL },
 	[F_STRDUP] = { "strdup", ANYFAIL },
+	[F_REALLOC] = { "realloc", ANYFAIL },
 	[F_OPEN] = { "open", ANYFAIL },
 	[F_OPENAT] = { "openat", ANYFAIL },
 	[F_FLOCK] = { "flock", ANYFAIL },
@@ -611,7 +614,8 @@ untrack(void *p)
  * Which allocator functions of the shim really run when the process
  * calls them: a sanitizer's allocator comes first (the executable defines
  * them), and valgrind's memcheck replaces malloc, calloc, realloc and free
- * wherever they are defined, this shim included, but not strdup.  Bits
+ * wherever they are defined, this shim included, but not strdup.  (The
+ * probe's realloc returns a block of calloc's.)  Bits
  * of enum fn, FREE_BIT for free; found once, by calling each through the
  * process's own resolution.
  */
@@ -620,7 +624,8 @@ reach(void)
 {
 	static atomic_int done;
 	static atomic_uint bits;
-	void *(*m)(size_t), *(*c)(size_t, size_t), *p, *q;
+	void *(*m)(size_t), *(*c)(size_t, size_t), *(*re)(void *, size_t);
+	void *p, *q;
 	char *(*d)(const char *), *t;
 	void (*f)(void *);
 	void *sym;
@@ -633,12 +638,15 @@ reach(void)
 	memcpy(&c, &sym, sizeof(sym));
 	sym = dlsym(RTLD_DEFAULT, "strdup");
 	memcpy(&d, &sym, sizeof(sym));
+	sym = dlsym(RTLD_DEFAULT, "realloc");
+	memcpy(&re, &sym, sizeof(sym));
 	sym = dlsym(RTLD_DEFAULT, "free");
 	memcpy(&f, &sym, sizeof(sym));
 	win.reached = 0;
 	win.probing = 1;
 	p = m(16);
 	q = c(1, 16);
+	q = re(q, 32);
 	t = d("x");
 	f(p);
 	f(q);
@@ -703,8 +711,12 @@ calloc(size_t n, size_t size)
 void *
 realloc(void *old, size_t n)
 {
+	struct rule *r;
 	void *p;
+	int kept;
 
+	if (win.probing)
+		win.reached |= 1u << F_REALLOC;
 	if (in_arena(old)) {
 		p = malloc(n);
 		if (p != NULL)
@@ -713,13 +725,26 @@ realloc(void *old, size_t n)
 	}
 	if (resolve_allocator() < 0)
 		return NULL;
-	/* libsockx never reallocates: a block it had is simply moved. */
-	win.counted = untrack(old);
+	/*
+	 * Counted (and faulted) when libsockx calls it (channels grow their
+	 * buffers with it).  A failure leaves the old block as it was.
+	 */
+	r = hit(F_REALLOC);
+	if (r != NULL) {
+		fire(F_REALLOC, r);
+		errno = ENOMEM;
+		return NULL;
+	}
+	kept = untrack(old);
+	if (!win.counted && kept)
+		win.counted = 1;	/* a block libsockx had moves on */
 	p = real_realloc(old, n);
-	if (p == NULL && old != NULL && n != 0)
+	if (p == NULL && old != NULL && n != 0) {
+		win.counted = kept;
 		track(old);		/* still allocated */
-	else if (n != 0)
+	} else if (n != 0) {
 		track(p);
+	}
 	return p;
 }
 
@@ -1436,7 +1461,8 @@ sxf_interposed(const char *fn)
 	void *sym;
 
 	/* The allocator: whether its code runs, which says more. */
-	if (f == F_MALLOC || f == F_CALLOC || f == F_STRDUP)
+	if (f == F_MALLOC || f == F_CALLOC || f == F_STRDUP ||
+	    f == F_REALLOC)
 		return (reach() >> f) & 1;
 	if (f < 0 || dladdr((void *)arena, &self) == 0)
 		return -1;

@@ -76,19 +76,19 @@ typedef unsigned sxf_fired_fn(const char *fn);
 /* In the last window of this thread: faults injected by rule i (from 0). */
 typedef unsigned sxf_rule_fired_fn(unsigned i);
 /*
- * Blocks that malloc, calloc or strdup returned inside a window (that is,
- * to libsockx) and that nobody has freed yet; -1 if too many to track, -2
- * if the shim cannot see frees in this process (valgrind, ASan: their
- * own leak checks count).
+ * Blocks that malloc, calloc, realloc or strdup returned inside a window
+ * (that is, to libsockx) and that nobody has freed yet; -1 if too many to
+ * track, -2 if the shim cannot see frees in this process (valgrind, ASan:
+ * their own leak checks count).
  */
 typedef long sxf_live_fn(void);
 /*
  * 1 if the process resolves fn to the shim itself, 0 if another
  * definition comes first (a sanitizer's allocator or interceptor; an
  * interceptor usually passes the call on to the shim, an allocator never
- * does) or, for malloc, calloc and strdup, if the shim's code does not
- * run when they are called (valgrind replaces malloc and calloc even in
- * the shim); -1 for an unknown name.
+ * does) or, for malloc, calloc, realloc and strdup, if the shim's code
+ * does not run when they are called (valgrind replaces malloc, calloc and
+ * realloc even in the shim); -1 for an unknown name.
  */
 typedef int sxf_interposed_fn(const char *fn);
 /* Faults injected in this process since it started. */

@@ -60,9 +60,9 @@ static const char *const all_fns[] = {
 	"socket", "socketpair", "connect", "accept4", "bind", "listen",
 	"recvmsg", "sendmsg", "getsockopt", "setsockopt", "getsockname",
 	"getpeername", "shutdown", "fcntl", "close", "select", "poll",
-	"clock_nanosleep", "malloc", "calloc", "strdup", "open", "openat",
-	"flock", "fchmod", "fchmodat", "chmod", "lstat", "unlink", "ioctl",
-	"epoll_create1", "epoll_ctl", "epoll_wait", "eventfd", "read",
+	"clock_nanosleep", "malloc", "calloc", "strdup", "realloc", "open",
+	"openat", "flock", "fchmod", "fchmodat", "chmod", "lstat", "unlink",
+	"ioctl", "epoll_create1", "epoll_ctl", "epoll_wait", "eventfd", "read",
 	"write",
 };
 

@@ -3598,8 +3598,8 @@ START_TEST(faults_shim_reaches_the_library)
 		"listen", "recvmsg", "sendmsg", "getsockopt", "setsockopt",
 		"getsockname", "getpeername", "shutdown", "fcntl", "close",
 		"select", "poll", "clock_nanosleep", "malloc", "calloc",
-		"strdup", "open", "openat", "flock", "fchmod", "fchmodat",
-		"chmod", "lstat", "unlink", "ioctl",
+		"strdup", "realloc", "open", "openat", "flock", "fchmod",
+		"fchmodat", "chmod", "lstat", "unlink", "ioctl",
 	};
 	char line[512] = "";
 	size_t i, off = 0;
