@@ -29,11 +29,15 @@
  *
  * The worker pipelines: it queues an OPEN and a STAT for every NAME,
  * ROUNDS times (default 1), 1,000 requests at a time, sends them, and
- * only then reads their replies, in order.  It checks every reply (its id, its kind, OPEN and
- * STAT agreeing, the size against the bytes it read) and prints the lines
- * above for the first round; with -n it then prints
+ * only then reads their replies, in order.  It checks every reply (its
+ * id, its kind, OPEN and STAT agreeing, the size against the bytes it
+ * read) and prints the lines above for the first round; with -n it then
+ * prints
  *
- *   <requests> requests pipelined, <wrong> wrong replies, <back> descriptors back
+ *   <requests> requests pipelined, <wrong> wrong replies, <back>
+ *   descriptors back
+ *
+ * (on one line).
  *
  * The parent serves with a poll set: it reads every buffered request
  * (the drain rule of sockx_chan_open(3)), queues the replies, and stops
