@@ -84,7 +84,7 @@ enum { CHAN, RAW, NIMPL };
 
 static const char *scen_name[NSCEN] = { "pipe64", "fd1", "pp" };
 static const char *impl_name[NIMPL] = { "chan", "raw" };
-static const long scen_n[NSCEN] = { 200000, 20000, 20000 };
+static const long scen_n[NSCEN] = { 200000, 20000, 10000 };
 
 /* What the child reports through the result pipe. */
 struct report {
