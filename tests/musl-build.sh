@@ -116,8 +116,14 @@ else
   not_ok "the musl build failed (select backend)"
   bail "nothing to run"
 fi
+# library DIR: the library file, not meson's libsockx.so.1.X.Y.p
+# directory beside it (which the glob matches too).
+library() {
+  local f
+  for f in "$1"/libsockx.so.1.*.*; do [ -f "$f" ] && echo "$f"; done
+}
 ex=$b/doc/examples
-libso=$(echo "$b"/libsockx.so.1.*.*)
+libso=$(library "$b")
 
 # Every program and the library load musl's dynamic linker and libc only.
 linkage() {
@@ -270,7 +276,7 @@ t0=$(now)
 if build "$p" poll; then
   ok "the musl build with wait_backend=poll, -Werror ($(secs "$t0" "$(now)") s)"
   sub "tests/abi-symbols.sh on the musl libsockx.so.1 (poll)" \
-    "$src/tests/abi-symbols.sh" "$(echo "$p"/libsockx.so.1.*.*)" \
+    "$src/tests/abi-symbols.sh" "$(library "$p")" \
     "$src/src/libsockx.sym" poll
   got=$(t "$p/doc/examples/sockx-demo" 2>&1)
   same "sockx-demo (poll)" "$got" "$(shown "$cmd")" $?
