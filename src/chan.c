@@ -355,9 +355,9 @@ send_once(struct sockx_chan *c)
 		len = HDR + get32((unsigned char *)c->out + c->out_head);
 	if (rc != NULL && rc->pos == c->sent) {
 		/* Zeroed: the padding after the last fd is sent too. */
-		memset(&control, 0, sizeof(control));
 		m.msg_control = control.buf;
 		m.msg_controllen = CMSG_SPACE(sizeof(int) * rc->nfds);
+		memset(control.buf, 0, m.msg_controllen);
 		cm = CMSG_FIRSTHDR(&m);
 		cm->cmsg_level = SOL_SOCKET;
 		cm->cmsg_type = SCM_RIGHTS;
@@ -902,10 +902,88 @@ sockx_chan_flush(sockx_chan *c, int timeout_ms)
 	return sx_ret(flush_dl(c, &all, &dl));
 }
 
+/*
+ * sockx_chan_send with an empty queue: one sendmsg(2) straight from the
+ * caller's header, payload and descriptors (no copy, no duplicates).  0:
+ * sent whole; 1: nothing sent (EINTR, ENOBUFS, or output is queued
+ * already), the caller takes the queued path; 3: nothing sent, EAGAIN
+ * (the caller may wait for room and try again, or take the queued
+ * path); 2: on a stream, part of it was sent (its descriptors went with
+ * the first byte) and the rest, without descriptors, is queued: the
+ * caller flushes it; any other error is -errno, nothing sent or queued.
+ * Room for the whole message is reserved first, so nothing can fail once
+ * a byte is sent.
+ */
+static int
+send_direct(struct sockx_chan *c, uint32_t type, uint32_t id,
+    const void *buf, size_t len, const int *fds, size_t nfds)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(int) * SOCKX_MAX_FDS)];
+		struct cmsghdr align;
+	} control;
+	struct hdr h = { (uint32_t)len, type, id, (uint16_t)nfds, 0 };
+	char head[HDR];
+	struct iovec iov[2] = {
+		{ .iov_base = head, .iov_len = HDR },
+		{ .iov_base = (void *)(uintptr_t)buf, .iov_len = len },
+	};
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len > 0 ? 2 : 1 };
+	struct cmsghdr *cm;
+	size_t done, rest;
+	ssize_t n;
+	int r;
+
+	if (c->out_tail != c->out_head)
+		return 1;
+	r = out_reserve(c, HDR + len);
+	if (r < 0)
+		return r;
+	put_hdr(head, &h);
+	if (nfds > 0) {
+		/* Zeroed: the padding after the last fd is sent too. */
+		m.msg_control = control.buf;
+		m.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+		memset(control.buf, 0, m.msg_controllen);
+		cm = CMSG_FIRSTHDR(&m);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+	}
+	/* MSG_DONTWAIT: a handle in kernel-timeout mode is blocking. */
+	n = sendmsg(c->s->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
+	if (n < 0) {
+		r = -errno;
+		if (r == -EAGAIN)
+			return 3;
+		return r == -EINTR || r == -ENOBUFS ? 1 : r;
+	}
+	done = (size_t)n;
+	if (c->packets || done == HDR + len) {
+		c->sent += HDR + len;
+		return 0;
+	}
+	/* Stream, partial: the rest, without descriptors, is queued. */
+	rest = HDR + len - done;
+	if (done < HDR) {
+		memcpy(c->out, head + done, HDR - done);
+		if (len > 0)
+			memcpy(c->out + HDR - done, buf, len);
+	} else {
+		memcpy(c->out, (const char *)buf + (done - HDR), rest);
+	}
+	c->sent += done;
+	c->out_head = 0;
+	c->out_tail = rest;
+	return 2;
+}
+
 SX_EXPORT int
 sockx_chan_send(sockx_chan *c, uint32_t type, uint32_t id,
     const void *buf, size_t len, const int *fds, size_t nfds, int timeout_ms)
 {
+	struct sx_retry rt = SX_RETRY_INIT;
 	struct goal g = { 0, 0, 0, 0 };
 	struct sx_deadline dl;
 	int dups[SOCKX_MAX_FDS];
@@ -916,6 +994,23 @@ sockx_chan_send(sockx_chan *c, uint32_t type, uint32_t id,
 	if (r == 0)
 		r = sx_deadline_start(&dl, timeout_ms);
 	if (r < 0)
+		return sx_ret(r);
+	/*
+	 * While the socket is full and nothing else is queued, wait for room
+	 * and try the direct write again; at the deadline, queue it.
+	 */
+	while ((r = send_direct(c, type, id, buf, len, fds, nfds)) == 3)
+		if (sx_wait_retry(&rt, c->s->fd, SOCKX_WRITABLE, &dl) < 0)
+			break;
+	if (r == 2) {
+		/* Partly sent: the rest is queued, a timeout keeps it. */
+		g.sent = c->sent + (c->out_tail - c->out_head);
+		r = flush_dl(c, &g, &dl);
+		if (r < 0 && r != -ETIMEDOUT)
+			unqueue_from(c, g.sent - (HDR + len));
+		return sx_ret(r);
+	}
+	if (r <= 0)
 		return sx_ret(r);
 	r = dup_fds(fds, nfds, dups);
 	if (r < 0)

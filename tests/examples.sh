@@ -17,7 +17,7 @@ cp "$1" "$2" "$tmp/bin/" && cp "$3" "$tmp/bin/libsockx.so.1" &&
   chmod -R a+rX "$tmp/bin" || { echo "Bail out! cannot copy the programs"; exit 1; }
 export LD_LIBRARY_PATH=$tmp/bin
 privsep=$tmp/bin/${1##*/} authd=$tmp/bin/${2##*/}
-echo "1..12"
+echo "1..13"
 
 t() { timeout 10 "$@"; }
 as_nobody() { t setpriv --reuid nobody --regid nogroup --clear-groups "$@"; }
@@ -128,6 +128,26 @@ privsep_misuse() {
 }
 run "privsep: a root worker is refused; misuse exits 2, errors 1" \
   privsep_misuse
+
+privsep_pipelined() {
+  local out rc=0
+  out=$(t "$privsep" -n 600 "$dir" a.txt secret missing link 2>"$tmp/err") ||
+    rc=$?
+  expect "output" "$out" "a.txt: 27 bytes, first line: hello, privsep
+secret: 24 bytes, first line: only root can read this
+missing: refused: No such file or directory
+link: refused: Too many levels of symbolic links
+4800 requests pipelined, 0 wrong replies, 1200 descriptors back" &&
+    expect "status" $rc 0 && expect "stderr" "$(cat "$tmp/err")" "" || return 1
+  rc=0
+  out=$(as_nobody "$privsep" -n 600 "$dir" a.txt secret 2>"$tmp/err") || rc=$?
+  expect "output as nobody" "$out" "a.txt: 27 bytes, first line: hello, privsep
+secret: refused: Permission denied
+2400 requests pipelined, 0 wrong replies, 600 descriptors back" &&
+    expect "status" $rc 0 && expect "stderr" "$(cat "$tmp/err")" ""
+}
+run "privsep: 4,800 requests pipelined 1,000 at a time, descriptors back, 0 wrong" \
+  privsep_pipelined
 
 # ---- sockx-authd ------------------------------------------------------
 

@@ -1068,6 +1068,55 @@ START_TEST(chan_send_to_stalled_peer_times_out_then_delivers)
 }
 END_TEST
 
+/*
+ * sockx_chan_send on an empty queue writes straight from the caller's
+ * buffers: a message larger than the socket takes goes out in part, its
+ * descriptor with the first byte, and the rest is queued (-ETIMEDOUT at
+ * timeout 0) and arrives intact, byte for byte, after the part sent.
+ */
+START_TEST(chan_send_partial_write_queues_the_rest_intact)
+{
+	static unsigned char buf[1 << 20];
+	sockx_chan *a, *b;
+	struct sockx_msg m;
+	struct stat want, st;
+	size_t i;
+	int p[2], r;
+
+	for (i = 0; i < sizeof(buf); i++)
+		buf[i] = (unsigned char)(i * 7 + i / 251);
+	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
+	ck_assert_int_eq(fstat(p[0], &want), 0);
+	chan_pair(SOCK_STREAM, sizeof(buf), &a, &b);
+	CHECK_ERR(sockx_chan_send(a, 3, 9, buf, sizeof(buf), &p[0], 1, 0),
+	    ETIMEDOUT);
+	ck_assert_uint_gt(sockx_chan_pending(a), 0);
+	ck_assert_uint_lt(sockx_chan_pending(a), 16 + sizeof(buf));
+	/* The caller's copy stays the caller's. */
+	ck_assert_int_eq(close(p[0]), 0);
+	for (;;) {
+		r = sockx_chan_flush(a, 0);
+		ck_assert(r == 0 || r == -ETIMEDOUT);
+		r = sockx_chan_recv(b, &m, 0);
+		if (r == 1)
+			break;
+		ck_assert_int_eq(r, -ETIMEDOUT);
+	}
+	ck_assert_uint_eq(m.type, 3);
+	ck_assert_uint_eq(m.id, 9);
+	ck_assert_uint_eq(m.len, sizeof(buf));
+	ck_assert(memcmp(m.data, buf, sizeof(buf)) == 0);
+	ck_assert_uint_eq(m.nfds, 1);
+	ck_assert_int_eq(fstat(m.fds[0], &st), 0);
+	ck_assert(st.st_dev == want.st_dev && st.st_ino == want.st_ino);
+	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
+	ck_assert_uint_eq(sockx_chan_pending(a), 0);
+	CHECK_ERR(sockx_chan_recv(b, &m, 0), ETIMEDOUT);
+	ck_assert_int_eq(close(p[1]), 0);
+	close_chans(a, b);
+}
+END_TEST
+
 /* A peer gone: -EPIPE (no SIGPIPE), and the message is not queued. */
 START_TEST(chan_send_to_closed_peer_is_epipe)
 {
@@ -1850,6 +1899,7 @@ test_suite(void)
 	tcase_add_loop_test(tc, chan_send_to_stalled_peer_times_out_then_delivers,
 	    0, 3);
 	tcase_add_loop_test(tc, chan_send_to_closed_peer_is_epipe, 0, 2);
+	tcase_add_test(tc, chan_send_partial_write_queues_the_rest_intact);
 	tcase_add_test(tc, chan_stream_fds_ride_on_header_start);
 	tcase_add_loop_test(tc, chan_events_follow_the_queue, 0, 3);
 	tcase_add_loop_test(tc, chan_kernel_timeout_handle_keeps_deadlines, 0,

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sockx-privsep - privilege separation: a privileged parent opens files
- * for an unprivileged worker, which it forks, and hands them over as open
- * descriptors; the worker never gets the right to open them itself.
+ * sockx-privsep - privilege separation on a channel: a privileged parent
+ * opens files for an unprivileged worker, which it forks, and hands them
+ * over as open descriptors; the worker never gets the right to open them
+ * itself.
  *
- *   # sockx-privsep [-u user] DIR NAME...
+ *   # sockx-privsep [-u user] [-n ROUNDS] DIR NAME...
  *
- * The worker (the child) asks for each NAME in turn and prints one of
+ * The worker (the child) asks about every NAME and prints one of
  *
  *   NAME: <size> bytes, first line: <the first line>
  *   NAME: refused: <reason>
@@ -16,13 +17,38 @@
  * Run as root, the worker becomes user (default "nobody") before it
  * connects; run as anyone else, both stay who they are and -u is an error.
  *
- * The conversation is one seqpacket connection: each request is a message
- * holding a name; each answer is "ok" with the descriptor attached, or
- * "refused: <reason>" without one.  The worker ends it by closing.
+ * The conversation is one channel (sockx_chan_open(3)) on a unix stream
+ * connection, with these messages (id: the worker's request number):
+ *
+ *   OPEN name       worker -> parent  reply FILE (the descriptor, the
+ *                                     size) or ERROR (a code)
+ *   STAT name       worker -> parent  reply SIZE (the size) or ERROR
+ *   BACK            worker -> parent  a descriptor the parent gave out,
+ *                                     handed back once read: the parent
+ *                                     checks it is the file it opened
+ *
+ * The worker pipelines: it queues an OPEN and a STAT for every NAME,
+ * ROUNDS times (default 1), 1,000 requests at a time, sends them, and
+ * only then reads their replies, in order.  It checks every reply (its
+ * id, its kind, OPEN and STAT agreeing, the size against the bytes it
+ * read) and prints the lines above for the first round; with -n it then
+ * prints
+ *
+ *   <requests> requests pipelined, <wrong> wrong replies, <back>
+ *   descriptors back
+ *
+ * (on one line).
+ *
+ * The parent serves with a poll set: it reads every buffered request
+ * (the drain rule of sockx_chan_open(3)), queues the replies, and stops
+ * reading while 64 KiB or 64 descriptors of replies wait to be written,
+ * so that a worker that does not read cannot make it hold more.  The
+ * worker ends the conversation by closing.
  *
  * Exits 0 when the conversation went as the protocol says (a refusal is an
  * answer, not a failure), 1 (with a message on stderr) when something
- * failed, 2 on misuse.
+ * failed, a reply was wrong or a descriptor did not come back, 2 on
+ * misuse.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -31,6 +57,7 @@
 #include <limits.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,8 +68,24 @@
 
 #include <sockx.h>
 
-#define TIMEOUT_MS	5000	/* for the worker to connect, for each answer */
+#define TIMEOUT_MS	5000	/* for the worker to connect, for each step */
 #define SHOWN_MAX	200	/* bytes of a first line that are printed */
+#define ROUNDS_MAX	10000
+#define WINDOW		1000	/* requests the worker sends before replies */
+#define BACKLOG_BYTES	65536	/* replies queued before reading stops */
+#define BACKLOG_FDS	64
+
+/* The message kinds. */
+enum { OPEN = 1, STAT, BACK, FILE_, SIZE, ERROR };
+
+/* The payload of FILE, SIZE and ERROR. */
+struct answer {
+	int32_t code;	/* 0, an errno value, or one of the two below */
+	uint32_t pad;
+	int64_t size;
+};
+#define BAD_NAME	(-1)	/* "invalid name" */
+#define NOT_REGULAR	(-2)	/* "not a regular file" */
 
 /* The worker, in the parent, once it has proved who it is. */
 static int worker_pidfd = -1;
@@ -71,7 +114,8 @@ die(const char *what, long r)
 static _Noreturn void
 usage(void)
 {
-	fprintf(stderr, "usage: sockx-privsep [-u user] DIR NAME...\n");
+	fprintf(stderr, "usage: sockx-privsep [-u user] [-n ROUNDS] DIR "
+	    "NAME...\n");
 	exit(2);
 }
 
@@ -94,19 +138,20 @@ drop_privileges(uid_t uid, gid_t gid)
 		fail("drop privileges", "root could be regained");
 }
 
-/* Read the whole file behind fd; print its size and its first line. */
-static void
-show_file(const char *name, int fd)
+/* Read the whole file behind fd: its size, and its first line. */
+static long long
+read_file(int fd, char first[SHOWN_MAX + 1])
 {
-	char buf[4096], first[SHOWN_MAX + 1] = "";
+	char buf[4096];
 	long long size = 0;
 	size_t len;
 	ssize_t n;
 	char *nl;
 
-	while ((n = read(fd, buf, sizeof(buf))) != 0) {
+	first[0] = '\0';
+	while ((n = pread(fd, buf, sizeof(buf), size)) != 0) {
 		if (n < 0)
-			die(name, -errno);
+			die("read", -errno);
 		if (size == 0) {
 			nl = memchr(buf, '\n', (size_t)n);
 			len = nl != NULL ? (size_t)(nl - buf) : (size_t)n;
@@ -117,71 +162,175 @@ show_file(const char *name, int fd)
 		}
 		size += n;
 	}
-	printf("%s: %lld bytes, first line: %s\n", name, size, first);
+	return size;
 }
 
-/* Ask for one name and show the answer. */
-static void
-ask(sockx *s, const char *name)
+static const char *
+reason(int32_t code)
 {
-	char answer[256];
-	size_t nfds = 1;
-	ssize_t n;
-	int fd;
+	return code == BAD_NAME ? "invalid name" :
+	    code == NOT_REGULAR ? "not a regular file" : strerror(code);
+}
 
-	n = sockx_write(s, name, strlen(name), TIMEOUT_MS);
-	if (n < 0)
-		die("send request", n);
-	/* More than one descriptor, or a longer message, is -EMSGSIZE. */
-	n = sockx_recv_fds(s, answer, sizeof(answer) - 1, &fd, &nfds,
-	    TIMEOUT_MS);
-	if (n < 0)
-		die("receive answer", n);
-	answer[n] = '\0';
-	if (nfds == 1 && strcmp(answer, "ok") == 0) {
-		show_file(name, fd);
-		close(fd);
-	} else if (nfds == 0 && strncmp(answer, "refused: ", 9) == 0) {
-		printf("%s: %s\n", name, answer);
-	} else {
-		fail("answer", n == 0 ? "the parent closed the connection" :
-		    "not one the protocol knows");
+/* The next reply, which must answer request id: its answer, in *a. */
+static int
+reply(sockx_chan *c, uint32_t id, struct sockx_msg *m, struct answer *a)
+{
+	int r;
+
+	/*
+	 * Requests may still be queued: write what the socket takes before
+	 * each wait, or the parent could wait for them while we wait for it.
+	 */
+	for (;;) {
+		r = sockx_chan_flush(c, 0);
+		if (r < 0 && r != -ETIMEDOUT)
+			die("send", r);
+		r = sockx_chan_recv(c, m, 0);
+		if (r != -ETIMEDOUT)
+			break;
+		r = sockx_wait(sockx_chan_handle(c), sockx_chan_events(c),
+		    TIMEOUT_MS);
+		if (r < 0)
+			die("wait for a reply", r);
 	}
+	if (r < 0)
+		die("receive reply", r);
+	if (r == 0)
+		fail("reply", "the parent closed the connection");
+	if (m->id != id || m->len != sizeof(*a) ||
+	    !(m->type == FILE_ || m->type == SIZE || m->type == ERROR) ||
+	    m->nfds != (m->type == FILE_))
+		return 0;
+	memcpy(a, m->data, sizeof(*a));
+	return (m->type == ERROR) == (a->code != 0);
+}
+
+/*
+ * The replies to the OPEN (id) and the STAT (id + 1) of name: 1 when they
+ * are right, printed in the first round; the descriptor goes back.
+ */
+static int
+check_replies(sockx_chan *c, const char *name, uint32_t id, int print,
+    unsigned long *backs)
+{
+	char first[SHOWN_MAX + 1];
+	struct sockx_msg m;
+	struct answer o, s;
+	long long size = -1;
+	int fd = -1, ok, r;
+
+	ok = reply(c, id, &m, &o) && m.type != SIZE;
+	if (ok && m.type == FILE_) {
+		fd = m.fds[0];
+		m.fds[0] = -1;		/* taken: ours to close */
+		size = read_file(fd, first);
+		r = sockx_chan_queue(c, BACK, id, NULL, 0, &fd, 1);
+		close(fd);		/* the queue holds its own copy */
+		if (r < 0)
+			die("queue BACK", r);
+		++*backs;
+	}
+	ok = reply(c, id + 1, &m, &s) && m.type != FILE_ && ok &&
+	    s.code == o.code && (o.code != 0 || (o.size == size &&
+	    s.size == size));
+	if (ok && print && o.code == 0)
+		printf("%s: %lld bytes, first line: %s\n", name, size, first);
+	else if (ok && print)
+		printf("%s: refused: %s\n", name, reason(o.code));
+	return ok;
 }
 
 static void
-worker(const char *address, char **names)
+worker(const char *address, char **names, long rounds, int summary)
 {
+	unsigned long requests, wrong = 0, backs = 0;
+	size_t nnames, total, i, j, len;
+	sockx_chan *c;
 	sockx *s;
 	int r;
 
 	r = sockx_connect(&s, address, TIMEOUT_MS);
 	if (r < 0)
 		die("connect", r);
-	for (; *names != NULL; names++)
-		ask(s, *names);
-	r = sockx_close(s);
+	r = sockx_chan_open(&c, s, PATH_MAX, 0);
+	if (r < 0)
+		die("channel", r);
+	for (nnames = 0; names[nnames] != NULL; nnames++)
+		continue;
+	total = nnames * (size_t)rounds;
+	/*
+	 * WINDOW requests first (the queue never blocks), then their
+	 * replies, and again.  The window bounds the descriptors handed
+	 * back that wait behind requests in the output queue (at most
+	 * 1,024 may be queued).  Past NAME_MAX the parent refuses a name:
+	 * it need not come whole.
+	 */
+	for (i = 0; i < total; i = j) {
+		for (j = i; j < total && j - i < WINDOW / 2; j++) {
+			len = strnlen(names[j % nnames], NAME_MAX + 1);
+			r = sockx_chan_queue(c, OPEN, (uint32_t)(2 * j),
+			    names[j % nnames], len, NULL, 0);
+			if (r == 0)
+				r = sockx_chan_queue(c, STAT,
+				    (uint32_t)(2 * j + 1), names[j % nnames],
+				    len, NULL, 0);
+			if (r < 0)
+				die("queue request", r);
+		}
+		for (j = i; j < total && j - i < WINDOW / 2; j++)
+			wrong += !check_replies(c, names[j % nnames],
+			    (uint32_t)(2 * j), j < nnames, &backs);
+	}
+	requests = 2 * total;
+	r = sockx_chan_flush(c, TIMEOUT_MS);	/* the last BACKs */
+	if (r < 0)
+		die("send BACK", r);
+	r = sockx_chan_close(c);
 	if (r < 0)
 		die("close", r);
+	if (summary)
+		printf("%lu requests pipelined, %lu wrong replies, %lu "
+		    "descriptors back\n", requests, wrong, backs);
 	if (fflush(stdout) == EOF)
 		die("stdout", -errno);
+	if (wrong > 0)
+		fail("replies", "some were wrong");
 }
 
 /* ------------------------------------------------------------------ */
 /* The parent: privileged, it checks and opens                         */
 /* ------------------------------------------------------------------ */
 
+/* What the parent gave out, by request id, until it comes back. */
+struct given {
+	dev_t dev;
+	ino_t ino;
+	int out;
+};
+
+struct server {
+	sockx_chan *c;
+	int dirfd;
+	struct given *given;	/* indexed by OPEN id / 2 */
+	size_t ngiven;
+	unsigned long out;	/* descriptors given out, not back */
+	unsigned long fds_queued;	/* in replies not yet written, at most */
+};
+
 /*
  * Accept the worker and nobody else.  The uid check alone would not do:
  * any process of that uid (every other "nobody") may connect to an
  * abstract name.  The pid does: the worker is this process's child and is
  * not reaped yet, so no other process can have its pid.  Both come from
- * SO_PEERCRED, the kernel's record of the process that connected.
+ * SO_PEERCRED, the kernel's record of the process that connected, asked
+ * on the channel's handle.
  */
-static sockx *
+static sockx_chan *
 accept_worker(sockx *listener, pid_t pid, uid_t uid)
 {
 	struct sockx_cred cred;
+	sockx_chan *c;
 	sockx *s;
 	int r;
 
@@ -189,47 +338,44 @@ accept_worker(sockx *listener, pid_t pid, uid_t uid)
 		r = sockx_accept(listener, &s, TIMEOUT_MS);
 		if (r < 0)
 			die("accept the worker", r);
-		r = sockx_peer_cred(s, &cred);
+		r = sockx_chan_open(&c, s, PATH_MAX, 0);
+		if (r < 0)
+			die("channel", r);
+		r = sockx_peer_cred(sockx_chan_handle(c), &cred);
 		if (r < 0)
 			die("peer credentials", r);
 		if (cred.pid == pid && cred.uid == uid)
-			return s;
+			return c;
 		fprintf(stderr, "sockx-privsep: refused pid %ld uid %lu: "
 		    "not the worker\n", (long)cred.pid,
 		    (unsigned long)cred.uid);
-		sockx_close(s);
+		sockx_chan_close(c);
 	}
 }
 
-/* Answer without a descriptor. */
-static void
-refuse(sockx *s, const char *reason)
-{
-	char answer[256];
-	ssize_t n;
-
-	snprintf(answer, sizeof(answer), "refused: %s", reason);
-	n = sockx_write(s, answer, strlen(answer), TIMEOUT_MS);
-	if (n < 0)
-		die("send answer", n);
-}
-
-/* Answer the request for name, len bytes as it came. */
-static void
-answer(sockx *s, int dirfd, const char *name, size_t len)
+/*
+ * Open name in DIR as the worker may have it: a descriptor of a regular
+ * file, or -1 with *code saying why not.
+ */
+static int
+open_name(int dirfd, const char *name, size_t len, int32_t *code)
 {
 	struct stat st;
-	ssize_t n;
 	int fd;
 
 	/*
 	 * A plain name cannot leave DIR; a NUL inside would make the name
 	 * checked and the name opened two different names.
 	 */
-	if (memchr(name, '\0', len) != NULL || strchr(name, '/') != NULL ||
-	    strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
-		refuse(s, "invalid name");
-		return;
+	if (len > NAME_MAX) {
+		*code = ENAMETOOLONG;
+		return -1;
+	}
+	if (len == 0 || memchr(name, '\0', len) != NULL ||
+	    strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0) {
+		*code = BAD_NAME;
+		return -1;
 	}
 	/*
 	 * O_NOFOLLOW: a symbolic link in DIR could point anywhere.
@@ -239,40 +385,152 @@ answer(sockx *s, int dirfd, const char *name, size_t len)
 	fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK | O_NOCTTY);
 	if (fd < 0) {
-		refuse(s, strerror(errno));
-		return;
+		*code = errno;
+		return -1;
 	}
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
-		refuse(s, "not a regular file");
-		return;
+		*code = NOT_REGULAR;
+		return -1;
 	}
-	n = sockx_send_fds(s, "ok", 2, &fd, 1, TIMEOUT_MS);
-	close(fd);	/* the message holds its own reference */
-	if (n < 0)
-		die("send descriptor", n);
+	*code = 0;
+	return fd;
 }
 
+/* Queue the reply to one request. */
 static void
-serve(sockx *s, int dirfd)
+answer(struct server *sv, const struct sockx_msg *m)
 {
 	char name[NAME_MAX + 1];
-	ssize_t n;
+	struct answer a = { 0, 0, 0 };
+	struct stat st;
+	struct given *g;
+	size_t len = m->len;
+	int type, fd, r;
 
-	/*
-	 * No timeout: the worker's end closes when it exits, however it
-	 * exits, so this wait cannot outlast it.  0 is that end.
-	 */
-	while ((n = sockx_read(s, name, sizeof(name) - 1, -1)) != 0) {
-		if (n == -EMSGSIZE) {	/* over NAME_MAX, and consumed */
-			refuse(s, strerror(ENAMETOOLONG));
-			continue;
-		}
-		if (n < 0)
-			die("receive request", n);
-		name[n] = '\0';
-		answer(s, dirfd, name, (size_t)n);
+	memcpy(name, m->data, len > NAME_MAX ? 0 : len);
+	name[len > NAME_MAX ? 0 : len] = '\0';
+	fd = open_name(sv->dirfd, name, len, &a.code);
+	if (fd >= 0) {
+		if (fstat(fd, &st) < 0)
+			die("fstat", -errno);
+		a.size = st.st_size;
 	}
+	type = a.code != 0 ? ERROR : m->type == OPEN ? FILE_ : SIZE;
+	if (type == FILE_) {
+		/* Ids are the worker's own: it must not make us grow. */
+		if (m->id / 2 >= sv->ngiven || sv->given[m->id / 2].out)
+			fail("request", "an id out of the worker's range");
+		g = &sv->given[m->id / 2];
+		g->dev = st.st_dev;
+		g->ino = st.st_ino;
+		g->out = 1;
+		sv->out++;
+		sv->fds_queued++;
+	}
+	r = sockx_chan_queue(sv->c, (uint32_t)type, m->id, &a, sizeof(a),
+	    &fd, type == FILE_);
+	if (fd >= 0)
+		close(fd);	/* the channel holds its own copy */
+	if (r < 0)
+		die("queue reply", r);
+}
+
+/* A descriptor handed back: it must be the very file given out for id. */
+static void
+back(struct server *sv, const struct sockx_msg *m)
+{
+	struct given *g = m->id / 2 < sv->ngiven ? &sv->given[m->id / 2] :
+	    NULL;
+	struct stat st;
+
+	if (m->nfds != 1 || g == NULL || !g->out)
+		fail("BACK", "not a descriptor the worker was given");
+	if (fstat(m->fds[0], &st) < 0)
+		die("fstat", -errno);
+	if (st.st_dev != g->dev || st.st_ino != g->ino)
+		fail("BACK", "not the file given out for that request");
+	g->out = 0;
+	sv->out--;
+	/* m->fds[0] is left in place: the next recv closes it. */
+}
+
+/* Replies wait to be written: stop reading requests until they go. */
+static int
+backlogged(const struct server *sv)
+{
+	if (sockx_chan_pending(sv->c) == 0)
+		return 0;
+	return sockx_chan_pending(sv->c) >= BACKLOG_BYTES ||
+	    sv->fds_queued >= BACKLOG_FDS;
+}
+
+/*
+ * Serve until the worker closes.  When the handle is reported: write what
+ * the socket takes, then read every buffered request (recv with timeout 0
+ * until -ETIMEDOUT: the drain rule), unless replies are backed up; then
+ * wait for what sockx_chan_events() says, or only for room to write while
+ * backed up.
+ */
+static void
+serve(struct server *sv, size_t rounds_names)
+{
+	struct sockx_event ev;
+	struct sockx_msg m;
+	sockx_poll *p;
+	sockx *h = sockx_chan_handle(sv->c);
+	int r, got, events;
+
+	sv->ngiven = rounds_names;
+	sv->given = calloc(rounds_names, sizeof(*sv->given));
+	if (sv->given == NULL)
+		die("memory", -ENOMEM);
+	r = sockx_poll_new(&p, 0);
+	if (r == 0)
+		r = sockx_poll_add(p, h, SOCKX_READABLE, -1, sv);
+	if (r < 0)
+		die("poll set", r);
+	for (;;) {
+		/* No deadline: the worker's end closes when it exits. */
+		r = sockx_poll_wait(p, &ev, 1, -1);
+		if (r < 0)
+			die("wait", r);
+		r = sockx_chan_flush(sv->c, 0);
+		if (r < 0 && r != -ETIMEDOUT)
+			die("send replies", r);
+		if (sockx_chan_pending(sv->c) == 0)
+			sv->fds_queued = 0;
+		got = -ETIMEDOUT;
+		while (!backlogged(sv) &&
+		    (got = sockx_chan_recv(sv->c, &m, 0)) == 1) {
+			if (m.type == OPEN || m.type == STAT)
+				answer(sv, &m);
+			else if (m.type == BACK)
+				back(sv, &m);
+			else
+				fail("request", "not one the protocol knows");
+			if (backlogged(sv)) {
+				r = sockx_chan_flush(sv->c, 0);
+				if (r < 0 && r != -ETIMEDOUT)
+					die("send replies", r);
+				if (sockx_chan_pending(sv->c) == 0)
+					sv->fds_queued = 0;
+			}
+		}
+		if (got == 0)
+			break;		/* the worker closed */
+		if (got < 0 && got != -ETIMEDOUT)
+			die("receive request", got);
+		events = backlogged(sv) ? SOCKX_WRITABLE :
+		    sockx_chan_events(sv->c);
+		r = sockx_poll_mod(p, h, events, SOCKX_POLL_KEEP);
+		if (r < 0)
+			die("poll set", r);
+	}
+	sockx_poll_free(p);
+	if (sv->out != 0)
+		fail("worker", "it kept descriptors it was given");
+	free(sv->given);
 }
 
 int
@@ -281,26 +539,36 @@ main(int argc, char **argv)
 	char bound[SOCKX_ADDRSTRLEN], address[SOCKX_ADDRSTRLEN + 16];
 	const char *user = NULL;
 	struct sockaddr_storage ss;
+	struct server sv = { 0 };
 	struct passwd *pw;
-	sockx *listener, *s;
+	sockx *listener;
 	socklen_t len;
 	siginfo_t si;
+	long rounds = 1;
+	int summary = 0;
+	char *end;
 	uid_t uid;
 	gid_t gid;
 	pid_t pid;
-	int c, i, r, dirfd;
+	int c, r;
 
-	while ((c = getopt(argc, argv, "+u:")) != -1) {
-		if (c != 'u')
+	while ((c = getopt(argc, argv, "+u:n:")) != -1) {
+		if (c == 'u') {
+			user = optarg;
+		} else if (c == 'n') {
+			errno = 0;
+			rounds = strtol(optarg, &end, 10);
+			if (errno != 0 || *end != '\0' || rounds < 1 ||
+			    rounds > ROUNDS_MAX)
+				usage();
+			summary = 1;
+		} else {
 			usage();
-		user = optarg;
+		}
 	}
-	if (argc - optind < 2)
+	if (argc - optind < 2 || (size_t)(argc - optind - 1) * rounds >
+	    UINT32_MAX / 2)
 		usage();
-	/* An empty message reads as the end of the conversation. */
-	for (i = optind + 1; i < argc; i++)
-		if (argv[i][0] == '\0')
-			usage();
 
 	/*
 	 * An ignored SIGCHLD, which execve() passes on, would have the
@@ -309,8 +577,8 @@ main(int argc, char **argv)
 	 */
 	signal(SIGCHLD, SIG_DFL);
 
-	dirfd = open(argv[optind], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dirfd < 0)
+	sv.dirfd = open(argv[optind], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (sv.dirfd < 0)
 		die(argv[optind], -errno);
 	if (geteuid() == 0) {
 		errno = 0;
@@ -335,7 +603,7 @@ main(int argc, char **argv)
 	 * nothing about the worker.  "@" lets the kernel pick an unused
 	 * abstract name, and the child learns it before the fork.
 	 */
-	r = sockx_listen(&listener, "unixpacket:@", 1, 0, 0);
+	r = sockx_listen(&listener, "unix:@", 1, 0, 0);
 	if (r < 0)
 		die("listen", r);
 	r = sockx_local_addr(listener, &ss, &len);
@@ -344,7 +612,7 @@ main(int argc, char **argv)
 	r = sockx_addr_format((struct sockaddr *)&ss, len, bound, sizeof(bound));
 	if (r < 0)
 		die("format address", r);
-	snprintf(address, sizeof(address), "unixpacket:%s", bound);
+	snprintf(address, sizeof(address), "unix:%s", bound);
 
 	if (fflush(stdout) == EOF)	/* or the child prints it again */
 		die("stdout", -errno);
@@ -354,14 +622,14 @@ main(int argc, char **argv)
 	if (pid == 0) {
 		/* With the directory open, the worker could open files itself. */
 		sockx_close(listener);
-		close(dirfd);
+		close(sv.dirfd);
 		if (geteuid() == 0)
 			drop_privileges(uid, gid);
-		worker(address, argv + optind + 1);
+		worker(address, argv + optind + 1, rounds, summary);
 		exit(0);
 	}
 
-	s = accept_worker(listener, pid, uid);
+	sv.c = accept_worker(listener, pid, uid);
 	r = sockx_close(listener);	/* nobody else may come in now */
 	if (r < 0)
 		die("close", r);
@@ -372,18 +640,18 @@ main(int argc, char **argv)
 	 * belongs to an unreaped child: a server of strangers has no such
 	 * fallback.
 	 */
-	r = sockx_peer_pidfd(s);
+	r = sockx_peer_pidfd(sockx_chan_handle(sv.c));
 	if (r == -EOPNOTSUPP && (r = (int)syscall(SYS_pidfd_open, pid, 0)) < 0)
 		r = -errno;
 	if (r < 0)
 		die("worker pidfd", r);
 	worker_pidfd = r;
 
-	serve(s, dirfd);
-	r = sockx_close(s);
+	serve(&sv, (size_t)(argc - optind - 1) * (size_t)rounds);
+	r = sockx_chan_close(sv.c);
 	if (r < 0)
 		die("close", r);
-	close(dirfd);
+	close(sv.dirfd);
 	if (waitid(P_PIDFD, (id_t)worker_pidfd, &si, WEXITED) < 0)
 		die("wait for the worker", -errno);
 	if (si.si_code != CLD_EXITED || si.si_status != 0)
