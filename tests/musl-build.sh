@@ -118,8 +118,6 @@ else
   not_ok "the musl build failed (select backend)"
   bail "nothing to run"
 fi
-# library DIR: the library file, not meson's libsockx.so.1.X.Y.p
-# directory beside it (which the glob matches too).
 ex=$b/doc/examples
 # The file the SONAME link names (a glob would also match meson's
 # libsockx.so.1.1.0.p directory).
