@@ -1003,12 +1003,13 @@ sockx_chan_send(sockx_chan *c, uint32_t type, uint32_t id,
 		if (sx_wait_retry(&rt, c->s->fd, SOCKX_WRITABLE, &dl) < 0)
 			break;
 	if (r == 2) {
-		/* Partly sent: the rest is queued, a timeout keeps it. */
+		/*
+		 * Partly sent: the rest is queued and stays queued whatever
+		 * the flush says, as below, since the peer has its first
+		 * bytes.
+		 */
 		g.sent = c->sent + (c->out_tail - c->out_head);
-		r = flush_dl(c, &g, &dl);
-		if (r < 0 && r != -ETIMEDOUT)
-			unqueue_from(c, g.sent - (HDR + len));
-		return sx_ret(r);
+		return sx_ret(flush_dl(c, &g, &dl));
 	}
 	if (r <= 0)
 		return sx_ret(r);
