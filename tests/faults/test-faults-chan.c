@@ -41,7 +41,7 @@
 
 #include <sockx.h>
 
-#include "faultinject.h"
+#include "sxf-shim.h"
 #include "sxtest.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -58,79 +58,6 @@ slowdown(void)
 	return v >= 1.0 ? v : 1.0;
 }
 
-static struct {
-	sxf_begin_fn *begin;
-	sxf_add_fn *add;
-	sxf_end_fn *end;
-	sxf_calls_fn *calls;
-	sxf_fired_fn *fired;
-	sxf_live_fn *live;
-	sxf_interposed_fn *interposed;
-} sxf;
-
-static void *
-shim_sym(const char *name)
-{
-	void *p = dlsym(RTLD_DEFAULT, name);
-
-	ck_assert_msg(p != NULL, "the fault shim is not preloaded (%s not "
-	    "found): run with LD_PRELOAD=<build>/tests/faults/"
-	    "libfaultinject.so, as meson test does", name);
-	return p;
-}
-
-#define SHIM(field, name) \
-	do { \
-		void *p_ = shim_sym(name); \
-		memcpy(&sxf.field, &p_, sizeof(p_)); \
-	} while (0)
-
-static void
-shim(void)
-{
-	SHIM(begin, "sxf_begin");
-	SHIM(add, "sxf_add");
-	SHIM(end, "sxf_end");
-	SHIM(calls, "sxf_calls");
-	SHIM(fired, "sxf_fired");
-	SHIM(live, "sxf_live");
-	SHIM(interposed, "sxf_interposed");
-}
-
-/* Whether the shim can fail allocator function fn here; says why not. */
-static int
-can_fault(const char *fn)
-{
-	if (sxf.interposed(fn) == 1)
-		return 1;
-	printf("# skipped: %s is not the shim's here (a sanitizer's or "
-	    "valgrind's)\n", fn);
-	return 0;
-}
-
-/* Open descriptors of this process. */
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* d's own */
-}
-
-/* No block libsockx allocated in the last window is left (if seen). */
-static void
-check_no_live_blocks(void)
-{
-	long live = sxf.live();
-
-	ck_assert_msg(live == 0 || live == -2, "%ld blocks leaked", live);
-}
 
 /* ---------------------------------------------------------------- */
 /* Messages                                                          */
@@ -267,7 +194,7 @@ close_pair(sockx_chan *a, sockx_chan *b)
 {
 	ck_assert_int_eq(sockx_chan_close(a), 0);
 	ck_assert_int_eq(sockx_chan_close(b), 0);
-	check_no_live_blocks();
+	sxf_check_no_live_blocks();
 }
 
 static const int types[] = { SOCK_STREAM, SOCK_SEQPACKET };
@@ -296,8 +223,8 @@ START_TEST(faults_chan_open_fails_cleanly)
 	sockx *sa, *sb;
 	int r;
 
-	shim();
-	if (strcmp(open_faults[_i].fn, "calloc") == 0 && !can_fault("calloc"))
+	sxf_load();
+	if (strcmp(open_faults[_i].fn, "calloc") == 0 && !sxf_can_fault("calloc"))
 		return;
 	ck_assert_int_eq(sockx_pair(&sa, &sb, open_faults[_i].type), 0);
 	sxf.begin();
@@ -309,7 +236,7 @@ START_TEST(faults_chan_open_fails_cleanly)
 	ck_assert_int_eq(r, -open_faults[_i].err);
 	ck_assert_int_eq(errno, open_faults[_i].err);
 	ck_assert_ptr_eq(c, (sockx_chan *)&c);
-	check_no_live_blocks();
+	sxf_check_no_live_blocks();
 	/* The caller still owns sa: it works, and channels open on it. */
 	ck_assert_int_eq(sockx_chan_open(&a, sa, 0, 0), 0);
 	ck_assert_int_eq(sockx_chan_open(&b, sb, 0, 0), 0);
@@ -337,38 +264,38 @@ START_TEST(faults_chan_queue_out_of_memory_queues_nothing)
 	size_t pending;
 	int fds, t = types[_i];
 
-	shim();
-	if (!can_fault("realloc"))
+	sxf_load();
+	if (!sxf_can_fault("realloc"))
 		return;
 	chan_pair(t, &a, &b);
 	out_make(&o1, 1, 100, 3);
 	out_make(&o2, 2, 6000, 2);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("realloc", 1, 0, SXF_FAIL, ENOMEM), 0);
 	CHECK_ERR(queue(a, &o1), ENOMEM);
 	ck_assert_uint_eq(sxf.end(), 1);
-	check_no_live_blocks();
-	ck_assert_int_eq(count_fds(), fds);
+	sxf_check_no_live_blocks();
+	ck_assert_int_eq(sxf_count_fds(), fds);
 	ck_assert_uint_eq(sockx_chan_pending(a), 0);
 	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE);
 	ck_assert_int_eq(queue(a, &o1), 0);
 	pending = sockx_chan_pending(a);
 	ck_assert_uint_eq(pending, 16 + 100);
 	/* o2 does not fit behind o1 in the first buffer: it must grow. */
-	fds = count_fds();
+	fds = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("realloc", 1, 0, SXF_FAIL, ENOMEM), 0);
 	CHECK_ERR(queue(a, &o2), ENOMEM);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(sxf_count_fds(), fds);
 	ck_assert_uint_eq(sockx_chan_pending(a), pending);
 	/* And through send (o1 leaves room: no flush first). */
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("realloc", 1, 0, SXF_FAIL, ENOMEM), 0);
 	CHECK_ERR(send_msg(a, &o2, T_MS), ENOMEM);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(sxf_count_fds(), fds);
 	ck_assert_uint_eq(sockx_chan_pending(a), pending);
 	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
 	expect_msg(b, 1, 100, 3);
@@ -398,11 +325,11 @@ START_TEST(faults_chan_dup_failure_queues_nothing)
 	size_t pend = 0;
 	int fds, r, use_send, t = types[_i % 2], err = errs[_i / 2 % 2];
 
-	shim();
+	sxf_load();
 	chan_pair(t, &a, &b);
 	out_make(&o, 5, 10, 3);
 	out_make(&o0, 4, 7, 0);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	for (use_send = 0; use_send < 2; use_send++) {
 		if (use_send) {
 			ck_assert_int_eq(queue(a, &o0), 0);
@@ -420,9 +347,9 @@ START_TEST(faults_chan_dup_failure_queues_nothing)
 			ck_assert_int_eq(errno, err);
 			ck_assert_uint_eq(sxf.calls("fcntl"), k);
 			ck_assert_uint_eq(sxf.calls("sendmsg"), 0);
-			ck_assert_int_eq(count_fds(), fds);
+			ck_assert_int_eq(sxf_count_fds(), fds);
 			ck_assert_uint_eq(sockx_chan_pending(a), pend);
-			check_no_live_blocks();
+			sxf_check_no_live_blocks();
 		}
 	}
 	expect_nothing(b);
@@ -457,16 +384,16 @@ START_TEST(faults_chan_send_error_queues_nothing)
 	sockx_chan *a, *b;
 	int fds, err = send_errs[_i].err;
 
-	shim();
+	sxf_load();
 	chan_pair(send_errs[_i].type, &a, &b);
 	out_make(&o1, 1, 50, 2);
 	out_make(&o2, 2, 0, 1);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("sendmsg", 1, 0, SXF_FAIL, err), 0);
 	CHECK_ERR(send_msg(a, &o1, T_MS), err);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(sxf_count_fds(), fds);
 	ck_assert_uint_eq(sockx_chan_pending(a), 0);
 	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE);
 	ck_assert_int_eq(send_msg(a, &o2, T_MS), 0);
@@ -493,7 +420,7 @@ START_TEST(faults_chan_flush_error_keeps_the_queue)
 	int t = send_errs[_i % NELEM(send_errs)].type;
 	size_t total, first = 16 + 50;
 
-	shim();
+	sxf_load();
 	chan_pair(t, &a, &b);
 	out_make(&o1, 1, 50, 2);
 	out_make(&o2, 2, 20, 3);
@@ -502,7 +429,7 @@ START_TEST(faults_chan_flush_error_keeps_the_queue)
 	out_free(&o1);
 	out_free(&o2);
 	total = sockx_chan_pending(a);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("sendmsg", nth, 0, SXF_FAIL, err), 0);
 	CHECK_ERR(sockx_chan_flush(a, T_MS), err);
@@ -511,11 +438,11 @@ START_TEST(faults_chan_flush_error_keeps_the_queue)
 		/* The refused packet is gone, with its descriptors. */
 		ck_assert_uint_eq(sockx_chan_pending(a), nth == 1 ?
 		    total - first : 0);
-		ck_assert_int_eq(count_fds(), fds - (nth == 1 ? 2 : 5));
+		ck_assert_int_eq(sxf_count_fds(), fds - (nth == 1 ? 2 : 5));
 	} else {
 		ck_assert_uint_eq(sockx_chan_pending(a), nth == 1 ?
 		    total : total - first);
-		ck_assert_int_eq(count_fds(), fds - (nth == 1 ? 0 : 2));
+		ck_assert_int_eq(sxf_count_fds(), fds - (nth == 1 ? 0 : 2));
 		ck_assert_int_eq(sockx_chan_events(a),
 		    SOCKX_READABLE | SOCKX_WRITABLE);
 	}
@@ -543,7 +470,7 @@ START_TEST(faults_chan_send_error_after_partial_write_keeps_framing)
 	sockx_chan *a, *b;
 	int r, err = errs[_i];
 
-	shim();
+	sxf_load();
 	chan_pair(SOCK_STREAM, &a, &b);
 	out_make(&o1, 1, 300, 2);
 	out_make(&o2, 2, 10, 1);
@@ -589,7 +516,7 @@ START_TEST(faults_chan_transient_errors_are_absorbed)
 	sockx_chan *a, *b;
 	double t0, cpu;
 
-	shim();
+	sxf_load();
 	chan_pair(t, &a, &b);
 	out_make(&o, 3, 40, 2);
 	if (strcmp(fn, "recvmsg") == 0)
@@ -642,7 +569,7 @@ START_TEST(faults_chan_transient_storm_times_out_without_spinning)
 	sockx_chan *a, *b;
 	double t0, el, cpu;
 
-	shim();
+	sxf_load();
 	chan_pair(t, &a, &b);
 	out_make(&o, 4, 40, 2);
 	if (strcmp(fn, "recvmsg") == 0)
@@ -747,13 +674,13 @@ START_TEST(faults_chan_short_sends_deliver_every_descriptor_once)
 	unsigned i;
 	int fds, r;
 
-	shim();
+	sxf_load();
 	chan_pair(SOCK_STREAM, &a, &b);
 	four_msgs(o);
 	out_make(&o[4], 20, 33, 3);
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(queue(a, &o[i]), 0);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("sendmsg", 1, 0, SXF_SHORT,
 	    (int)shorts[_i]), 0);
@@ -763,7 +690,7 @@ START_TEST(faults_chan_short_sends_deliver_every_descriptor_once)
 	ck_assert_uint_ge(sxf.end(), 1);
 	/* The duplicates are closed once sent (and o[4]'s by b's recv). */
 	expect_nothing(b);
-	ck_assert_int_eq(count_fds(), fds - 6);
+	ck_assert_int_eq(sxf_count_fds(), fds - 6);
 	for (i = 0; i < 5; i++)
 		out_free(&o[i]);
 	close_pair(a, b);
@@ -792,7 +719,7 @@ START_TEST(faults_chan_short_sends_keep_descriptors_at_the_header)
 	ssize_t n;
 	int raw, fd, r;
 
-	shim();
+	sxf_load();
 	ck_assert_int_eq(sockx_pair(&sa, &sb, SOCK_STREAM), 0);
 	ck_assert_int_eq(sockx_chan_open(&a, sa, 0, 0), 0);
 	raw = sockx_release(sb);
@@ -845,7 +772,7 @@ START_TEST(faults_chan_short_sends_keep_descriptors_at_the_header)
 		out_free(&o[i]);
 	ck_assert_int_eq(sockx_chan_close(a), 0);
 	ck_assert_int_eq(close(raw), 0);
-	check_no_live_blocks();
+	sxf_check_no_live_blocks();
 }
 END_TEST
 
@@ -859,7 +786,7 @@ START_TEST(faults_chan_short_reads_deliver_every_descriptor_once)
 	sockx_chan *a, *b;
 	unsigned i;
 
-	shim();
+	sxf_load();
 	chan_pair(SOCK_STREAM, &a, &b);
 	four_msgs(o);
 	for (i = 0; i < 4; i++)
@@ -899,16 +826,16 @@ START_TEST(faults_chan_recv_error_loses_nothing)
 	sockx_chan *a, *b;
 	int fds, err = recv_errs[_i].err;
 
-	shim();
+	sxf_load();
 	chan_pair(recv_errs[_i].type, &a, &b);
 	out_make(&o, 6, 30, 2);
 	ck_assert_int_eq(send_msg(a, &o, T_MS), 0);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("recvmsg", 1, 1, SXF_FAIL, err), 0);
 	CHECK_ERR(sockx_chan_recv(b, &m, T_MS), err);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(sxf_count_fds(), fds);
 	expect_msg(b, 6, 30, 2);
 	expect_nothing(b);
 	out_free(&o);
@@ -927,21 +854,21 @@ START_TEST(faults_chan_recv_out_of_memory_loses_nothing)
 	sockx_chan *a, *b;
 	int fds, t = types[_i];
 
-	shim();
-	if (!can_fault("realloc"))
+	sxf_load();
+	if (!sxf_can_fault("realloc"))
 		return;
 	chan_pair(t, &a, &b);
 	out_make(&o1, 1, 10, 2);
 	out_make(&o2, 2, 8000, 1);
 	ck_assert_int_eq(send_msg(a, &o1, T_MS), 0);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("realloc", 1, 0, SXF_FAIL, ENOMEM), 0);
 	CHECK_ERR(sockx_chan_recv(b, &m, T_MS), ENOMEM);
 	ck_assert_uint_eq(sxf.end(), 1);
 	ck_assert_uint_eq(sxf.calls("recvmsg"), 0);
-	ck_assert_int_eq(count_fds(), fds);
-	check_no_live_blocks();
+	ck_assert_int_eq(sxf_count_fds(), fds);
+	sxf_check_no_live_blocks();
 	expect_msg(b, 1, 10, 2);
 	expect_nothing(b);
 	out_free(&o1);
@@ -968,7 +895,7 @@ START_TEST(faults_chan_ctrunc_breaks_the_receive_side)
 	struct sockx_msg m;
 	sockx_chan *a, *b;
 
-	shim();
+	sxf_load();
 	chan_pair(t, &a, &b);
 	out_make(&o1, 1, 10, 0);
 	out_make(&o2, 2, 10, 3);
@@ -977,12 +904,12 @@ START_TEST(faults_chan_ctrunc_breaks_the_receive_side)
 	expect_msg(b, 1, 10, 0);
 	ck_assert_int_eq(send_msg(a, &o2, T_MS), 0);
 	out_free(&o2);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("recvmsg", 1, 0, SXF_CTRUNC, room), 0);
 	CHECK_ERR(sockx_chan_recv(b, &m, T_MS), EMFILE);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(count_fds(), fds);
+	ck_assert_int_eq(sxf_count_fds(), fds);
 	ck_assert_int_eq(send_msg(a, &o3, T_MS), 0);
 	CHECK_ERR(sockx_chan_recv(b, &m, T_MS), EBADMSG);
 	CHECK_ERR(sockx_chan_recv(b, &m, 0), EBADMSG);
@@ -1036,7 +963,7 @@ START_TEST(faults_chan_waits_neither_spin_nor_end_early)
 	double t0, el, cpu;
 	size_t pending;
 
-	shim();
+	sxf_load();
 	chan_pair(t, &a, &b);
 	t0 = sxt_now();
 	cpu = sxt_thread_cpu();
@@ -1117,17 +1044,17 @@ START_TEST(faults_chan_close_interrupted_closes_everything)
 	sockx_chan *a, *b;
 	int fds, r;
 
-	shim();
+	sxf_load();
 	chan_pair(types[_i], &a, &b);
 	out_make(&o1, 1, 10, 3);
 	out_make(&o2, 2, 10, 2);
-	fds = count_fds();
+	fds = sxf_count_fds();
 	ck_assert_int_eq(send_msg(a, &o1, T_MS), 0);
 	ck_assert_int_eq(send_msg(a, &o2, T_MS), 0);
 	ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
 	/* b holds m's three; a queues two more. */
 	ck_assert_int_eq(queue(b, &o2), 0);
-	ck_assert_int_eq(count_fds(), fds + 5);
+	ck_assert_int_eq(sxf_count_fds(), fds + 5);
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("close", 1, 0, SXF_FAIL_AFTER, EINTR), 0);
 	errno = 0;
@@ -1135,7 +1062,7 @@ START_TEST(faults_chan_close_interrupted_closes_everything)
 	ck_assert_uint_ge(sxf.end(), 6);
 	ck_assert_int_eq(r, -EINPROGRESS);
 	ck_assert_int_eq(errno, EINPROGRESS);
-	ck_assert_int_eq(count_fds(), fds - 1);
+	ck_assert_int_eq(sxf_count_fds(), fds - 1);
 	out_free(&o1);
 	out_free(&o2);
 	ck_assert_int_eq(sockx_chan_close(a), 0);

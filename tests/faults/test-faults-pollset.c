@@ -30,7 +30,7 @@
 
 #include <sockx.h>
 
-#include "faultinject.h"
+#include "sxf-shim.h"
 #include "sxtest.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -45,16 +45,6 @@ slowdown(void)
 	return v >= 1.0 ? v : 1.0;
 }
 
-static struct {
-	sxf_begin_fn *begin;
-	sxf_add_fn *add;
-	sxf_end_fn *end;
-	sxf_calls_fn *calls;
-	sxf_fired_fn *fired;
-	sxf_live_fn *live;
-	sxf_interposed_fn *interposed;
-} sxf;
-
 /* Every function the shim interposes (faultinject.c, fns[]). */
 static const char *const all_fns[] = {
 	"socket", "socketpair", "connect", "accept4", "bind", "listen",
@@ -65,59 +55,6 @@ static const char *const all_fns[] = {
 	"ioctl", "epoll_create1", "epoll_ctl", "epoll_wait", "eventfd", "read",
 	"write",
 };
-
-static void *
-shim_sym(const char *name)
-{
-	void *p = dlsym(RTLD_DEFAULT, name);
-
-	ck_assert_msg(p != NULL, "the fault shim is not preloaded (%s not "
-	    "found): run with LD_PRELOAD=<build>/tests/faults/"
-	    "libfaultinject.so, as meson test does", name);
-	return p;
-}
-
-#define SHIM(field, name) \
-	do { \
-		void *p_ = shim_sym(name); \
-		memcpy(&sxf.field, &p_, sizeof(p_)); \
-	} while (0)
-
-static void
-shim(void)
-{
-	SHIM(begin, "sxf_begin");
-	SHIM(add, "sxf_add");
-	SHIM(end, "sxf_end");
-	SHIM(calls, "sxf_calls");
-	SHIM(fired, "sxf_fired");
-	SHIM(live, "sxf_live");
-	SHIM(interposed, "sxf_interposed");
-}
-
-/* Open descriptors of this process. */
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* d's own */
-}
-
-/* No block libsockx allocated in the last window is left (if seen). */
-static void
-check_no_live_blocks(void)
-{
-	long live = sxf.live();
-
-	ck_assert_msg(live == 0 || live == -2, "%ld blocks leaked", live);
-}
 
 /* The total number of interposed calls in the last window. */
 static unsigned
@@ -172,13 +109,13 @@ START_TEST(faults_pollset_new_fails_cleanly)
 	int before, r;
 	unsigned fired;
 
-	shim();
+	sxf_load();
 	if (sxf.interposed(new_faults[_i].fn) != 1) {
 		printf("# skipped: %s is not the shim's here (a sanitizer's "
 		    "or valgrind's)\n", new_faults[_i].fn);
 		return;
 	}
-	before = count_fds();
+	before = sxf_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add(new_faults[_i].fn, new_faults[_i].nth, 1,
 	    SXF_FAIL, new_faults[_i].err), 0);
@@ -189,8 +126,8 @@ START_TEST(faults_pollset_new_fails_cleanly)
 	ck_assert_int_eq(r, -new_faults[_i].err);
 	ck_assert_int_eq(errno, new_faults[_i].err);
 	ck_assert_ptr_eq(p, (sockx_poll *)&p);
-	ck_assert_int_eq(count_fds(), before);
-	check_no_live_blocks();
+	ck_assert_int_eq(sxf_count_fds(), before);
+	sxf_check_no_live_blocks();
 	/* And a clean run after it works. */
 	p = new_set();
 	sockx_poll_free(p);
@@ -210,7 +147,7 @@ START_TEST(faults_pollset_add_failure_makes_no_member)
 	sockx *a, *b;
 	int err = ctl_errs[_i], r;
 
-	shim();
+	sxf_load();
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("epoll_ctl", 1, 1, SXF_FAIL, err), 0);
@@ -238,7 +175,7 @@ START_TEST(faults_pollset_mod_failure_keeps_the_member_as_it_was)
 	sockx *a, *b;
 	int err = ctl_errs[_i], r;
 
-	shim();
+	sxf_load();
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
 	ck_assert_int_eq(sockx_poll_add(p, a, SOCKX_WRITABLE, -1, NULL), 0);
 	sxf.begin();
@@ -280,7 +217,7 @@ START_TEST(faults_pollset_mod_keeping_events_makes_no_system_call)
 	sockx *a, *b;
 	char names[512];
 
-	shim();
+	sxf_load();
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
 	sxf.begin();
 	ck_assert_int_eq(sockx_poll_add(p, a, SOCKX_READABLE, 1000, NULL), 0);
@@ -340,7 +277,7 @@ START_TEST(faults_pollset_child_makes_no_epoll_ctl)
 	pid_t pid;
 	int st;
 
-	shim();
+	sxf_load();
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
 	ck_assert_int_eq(sockx_poll_add(p, a, SOCKX_READABLE, -1, NULL), 0);
 	ck_assert_int_eq(sockx_poll_add(p, b, SOCKX_WRITABLE, 10, NULL), 0);
@@ -384,7 +321,7 @@ START_TEST(faults_pollset_wait_failure_consumes_nothing)
 	int err = wait_errs[_i], r, i, woken = 0, expired = 0;
 	sockx *a, *b;
 
-	shim();
+	sxf_load();
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
 	ck_assert_int_eq(sockx_poll_add(p, a, 0, 0, NULL), 0);
 	ck_assert_int_eq(sockx_poll_wake(p), 0);
@@ -424,7 +361,7 @@ START_TEST(faults_pollset_wake_read_failure)
 	sockx *a, *b;
 	int r, e;
 
-	shim();
+	sxf_load();
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
 	ck_assert_int_eq(sockx_poll_add(p, a, 0, 0, NULL), 0);
 	ck_assert_int_eq(sockx_poll_wake(p), 0);
@@ -468,7 +405,7 @@ START_TEST(faults_pollset_wake_write_failure_keeps_errno)
 	sockx_poll *p = new_set();
 	int r;
 
-	shim();
+	sxf_load();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("write", 1, 1, SXF_FAIL, EAGAIN), 0);
 	errno = EDOM;
@@ -500,7 +437,7 @@ START_TEST(faults_pollset_interrupted_wait_resumes_without_spinning)
 	sockx *a, *b;
 	int r;
 
-	shim();
+	sxf_load();
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
 	t0 = sxt_now();
 	cpu = sxt_thread_cpu();
@@ -544,7 +481,7 @@ START_TEST(faults_pollset_add_out_of_memory)
 	sockx *a, *b;
 	int r;
 
-	shim();
+	sxf_load();
 	if (sxf.interposed("malloc") != 1) {
 		printf("# skipped: malloc is not the shim's here (a "
 		    "sanitizer's or valgrind's)\n");

@@ -76,7 +76,7 @@
 
 #include <sockx.h>
 
-#include "faultinject.h"
+#include "sxf-shim.h"
 #include "sxtest.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -90,36 +90,8 @@
 /* The shim                                                          */
 /* ---------------------------------------------------------------- */
 
-static struct {
-	sxf_begin_fn *begin;
-	sxf_add_fn *add;
-	sxf_end_fn *end;
-	sxf_calls_fn *calls;
-	sxf_rule_fired_fn *rule_fired;
-	sxf_live_fn *live;
-	sxf_interposed_fn *interposed;
-	sxf_total_fn *total;
-} sxf;
-
 /* "select" or "poll": the wait backend libsockx was built with. */
 static const char *wait_fn;
-
-static void *
-shim_sym(const char *name)
-{
-	void *p = dlsym(RTLD_DEFAULT, name);
-
-	ck_assert_msg(p != NULL, "the fault shim is not preloaded (%s not "
-	    "found): run with LD_PRELOAD=<build>/tests/faults/"
-	    "libfaultinject.so, as meson test does", name);
-	return p;
-}
-
-#define SHIM(field, name) \
-	do { \
-		void *p_ = shim_sym(name); \
-		memcpy(&sxf.field, &p_, sizeof(p_)); \
-	} while (0)
 
 static void
 shim(void)
@@ -128,14 +100,7 @@ shim(void)
 
 	if (sxf.begin != NULL)
 		return;
-	SHIM(begin, "sxf_begin");
-	SHIM(add, "sxf_add");
-	SHIM(end, "sxf_end");
-	SHIM(calls, "sxf_calls");
-	SHIM(rule_fired, "sxf_rule_fired");
-	SHIM(live, "sxf_live");
-	SHIM(interposed, "sxf_interposed");
-	SHIM(total, "sxf_total");
+	sxf_load();
 	/* The backend: the primitive a wait calls. */
 	ck_assert_int_eq(sockx_pair(&a, &b, SOCK_STREAM), 0);
 	sxf.begin();
