@@ -10,6 +10,7 @@
 #ifndef SOCKX_TEST_SXTEST_H
 #define SOCKX_TEST_SXTEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -111,6 +112,27 @@ sxt_remove_deep_dirs(const char *dir, char *path)
 		*slash = '\0';
 	}
 	ck_assert_int_eq(rmdir(dir), 0);
+}
+
+/*
+ * The number of open descriptors of this process (entries of
+ * /proc/self/fd less the listing's own), or -1 if /proc cannot be read.
+ * No Check call: forked children use it too.
+ */
+static inline int
+sxt_count_fds(void)
+{
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;
 }
 
 /* Move fd to the lowest free number >= min; returns the new number. */

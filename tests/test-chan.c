@@ -92,24 +92,6 @@ close_chans(sockx_chan *a, sockx_chan *b)
 	ck_assert_int_eq(sockx_chan_close(b), 0);
 }
 
-/* The number of open descriptors; no Check call (forked children). */
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	d = opendir("/proc/self/fd");
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
 static int
 is_open(int fd)
 {
@@ -231,8 +213,8 @@ raise_nofile(int n)
 	struct rlimit rl;
 
 	ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
-	if (rl.rlim_cur < (rlim_t)(count_fds() + n + 64)) {
-		rl.rlim_cur = (rlim_t)(count_fds() + n + 64);
+	if (rl.rlim_cur < (rlim_t)(sxt_count_fds() + n + 64)) {
+		rl.rlim_cur = (rlim_t)(sxt_count_fds() + n + 64);
 		ck_assert_uint_le(rl.rlim_cur, rl.rlim_max);
 		ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
 	}
@@ -251,7 +233,7 @@ START_TEST(chan_roundtrip_delivers_all_fields)
 	const char *text = "hello, channel";
 
 	chan_pair(types[_i], 0, &a, &b);
-	base = count_fds();
+	base = sxt_count_fds();
 	for (i = 0; i < 3; i++)
 		fds[i] = tagged_fd("rt", 7, (unsigned)i);
 	ck_assert_int_eq(sockx_chan_send(a, 42, 0xdeadbeef, text, strlen(text),
@@ -270,7 +252,7 @@ START_TEST(chan_roundtrip_delivers_all_fields)
 	ck_assert_uint_eq(m.nfds, 3);
 	for (i = 0; i < 3; i++)
 		check_tag(m.fds[i], "rt", 7, (unsigned)i);
-	ck_assert_int_eq(count_fds(), base + 3);
+	ck_assert_int_eq(sxt_count_fds(), base + 3);
 	close_chans(a, b);
 }
 END_TEST
@@ -581,7 +563,7 @@ START_TEST(chan_stream_partial_survives_timeout)
 	double t0;
 
 	raw_pair(SOCK_STREAM, 0, &c, &raw);
-	base = count_fds();
+	base = sxt_count_fds();
 	put_hdr(b, 100, 1, 2, 1, 0);
 	memset(b + 16, 'p', 100);
 	fd = tagged_fd("part", 0, 0);
@@ -591,7 +573,7 @@ START_TEST(chan_stream_partial_survives_timeout)
 	CHECK_ERR(sockx_chan_recv(c, &m, 50), ETIMEDOUT);
 	ck_assert_double_ge(sxt_now() - t0, 0.045);
 	ck_assert_double_lt(sxt_now() - t0, 5.0);
-	ck_assert_int_eq(count_fds(), base + 1);	/* held, not lost */
+	ck_assert_int_eq(sxt_count_fds(), base + 1);	/* held, not lost */
 	raw_send(raw, b + 10, 50, NULL, 0);
 	CHECK_ERR(sockx_chan_recv(c, &m, 0), ETIMEDOUT);
 	raw_send(raw, b + 60, sizeof(b) - 60, NULL, 0);
@@ -720,7 +702,7 @@ START_TEST(chan_protocol_error_breaks_receive_side)
 	if (!bad_applies(type, k))
 		return;
 	raw_pair(type, BAD_MAX_LEN, &c, &raw);
-	base = count_fds();
+	base = sxt_count_fds();
 	fd = tagged_fd("good", 0, 0);
 	raw_msg(raw, 1, 100, "first", &fd, 1);
 	raw_msg(raw, 1, 101, "second", NULL, 0);
@@ -742,7 +724,7 @@ START_TEST(chan_protocol_error_breaks_receive_side)
 	CHECK_ERR(sockx_chan_recv(c, &m, T_MS), EBADMSG);
 	CHECK_ERR(sockx_chan_recv(c, &m, 0), EBADMSG);
 	/* Nothing held but the descriptor the caller took. */
-	ck_assert_int_eq(count_fds(), base + 1);
+	ck_assert_int_eq(sxt_count_fds(), base + 1);
 	ck_assert_int_eq(close(taken), 0);
 	/* The send side still works: an error reply. */
 	ck_assert_int_eq(sockx_chan_send(c, 7, 8, "no", 2, NULL, 0, T_MS), 0);
@@ -766,7 +748,7 @@ START_TEST(chan_stream_fd_flood_is_refused)
 
 	raise_nofile(4 * SOCKX_MAX_FDS);
 	raw_pair(SOCK_STREAM, 0, &c, &raw);
-	base = count_fds();
+	base = sxt_count_fds();
 	for (i = 0; i < SOCKX_MAX_FDS; i++)
 		fds[i] = tagged_fd("flood", 0, (unsigned)i);
 	/* Headers that claim none. */
@@ -779,11 +761,11 @@ START_TEST(chan_stream_fd_flood_is_refused)
 	ck_assert_uint_eq(m.id, 1);
 	ck_assert_uint_eq(m.nfds, 0);
 	/* 253 unclaimed: the most a channel holds beyond its headers. */
-	ck_assert_int_le(count_fds(), base + SOCKX_MAX_FDS);
+	ck_assert_int_le(sxt_count_fds(), base + SOCKX_MAX_FDS);
 	CHECK_ERR(sockx_chan_recv(c, &m, T_MS), EBADMSG);
-	ck_assert_int_eq(count_fds(), base);
+	ck_assert_int_eq(sxt_count_fds(), base);
 	CHECK_ERR(sockx_chan_recv(c, &m, T_MS), EBADMSG);
-	ck_assert_int_eq(count_fds(), base);
+	ck_assert_int_eq(sxt_count_fds(), base);
 	ck_assert_int_eq(close(raw), 0);
 	ck_assert_int_eq(sockx_chan_close(c), 0);
 }
@@ -801,7 +783,7 @@ ctrunc_child(sockx_chan *c, int up, int down)
 	int base, limit, r, e;
 	char g;
 
-	base = count_fds();
+	base = sxt_count_fds();
 	limit = fcntl(0, F_DUPFD, 0);
 	if (base <= 0 || limit < 0 || close(limit) < 0)
 		_exit(10);
@@ -816,7 +798,7 @@ ctrunc_child(sockx_chan *c, int up, int down)
 		_exit(12);
 	if (sockx_chan_recv(c, &m, T_MS) != -EBADMSG)
 		_exit(13);
-	if (count_fds() != base)
+	if (sxt_count_fds() != base)
 		_exit(14);
 	_exit(0);
 }
@@ -879,7 +861,7 @@ START_TEST(chan_untaken_fds_closed_by_next_recv)
 	int fds[3], got[3], taken, i, base;
 
 	chan_pair(types[_i], 0, &a, &b);
-	base = count_fds();
+	base = sxt_count_fds();
 	for (i = 0; i < 3; i++)
 		fds[i] = tagged_fd("own", 0, (unsigned)i);
 	ck_assert_int_eq(sockx_chan_queue(a, 1, 1, "x", 1, fds, 3), 0);
@@ -899,10 +881,10 @@ START_TEST(chan_untaken_fds_closed_by_next_recv)
 	for (i = 0; i < 3; i += 2)
 		ck_assert_msg(got[i] == m.fds[0] || got[i] == m.fds[1] ||
 		    !is_open(got[i]), "untaken fd %d still open", got[i]);
-	ck_assert_int_eq(count_fds(), base + 1 + 2);
+	ck_assert_int_eq(sxt_count_fds(), base + 1 + 2);
 	/* Close closes the last message's descriptors too. */
 	close_chans(a, b);
-	ck_assert_int_eq(count_fds(), base + 1 - 2);
+	ck_assert_int_eq(sxt_count_fds(), base + 1 - 2);
 	ck_assert_int_eq(close(taken), 0);
 }
 END_TEST
@@ -914,16 +896,16 @@ START_TEST(chan_close_discards_queue_and_dups)
 	int fds[4], i, base;
 
 	chan_pair(types[_i], 0, &a, &b);
-	base = count_fds();
+	base = sxt_count_fds();
 	for (i = 0; i < 4; i++)
 		fds[i] = tagged_fd("q", 0, (unsigned)i);
 	for (i = 0; i < 5; i++)
 		ck_assert_int_eq(sockx_chan_queue(a, 1, (uint32_t)i, "z", 1,
 		    fds, 4), 0);
-	ck_assert_int_eq(count_fds(), base + 4 + 20);
+	ck_assert_int_eq(sxt_count_fds(), base + 4 + 20);
 	ck_assert_uint_eq(sockx_chan_pending(a), 5 * 17);
 	close_chans(a, b);
-	ck_assert_int_eq(count_fds(), base + 4 - 2);
+	ck_assert_int_eq(sxt_count_fds(), base + 4 - 2);
 	for (i = 0; i < 4; i++)
 		check_tag(fds[i], "q", 0, (unsigned)i);
 	sxt_close_all(fds, 4);
@@ -994,7 +976,7 @@ START_TEST(chan_queue_fd_cap_is_enobufs)
 	chan_pair(types[_i], 0, &a, &b);
 	for (i = 0; i < SOCKX_MAX_FDS; i++)
 		fds[i] = tagged_fd("cap", 0, (unsigned)i);
-	base = count_fds();
+	base = sxt_count_fds();
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(sockx_chan_queue(a, 1, 1, NULL, 0, fds,
 		    SOCKX_MAX_FDS), 0);
@@ -1006,11 +988,11 @@ START_TEST(chan_queue_fd_cap_is_enobufs)
 	CHECK_ERR(sockx_chan_queue(a, 1, 1, NULL, 0, fds, 1), ENOBUFS);
 	ck_assert_uint_eq(sockx_chan_pending(a), pending);
 	/* Exactly the 1,024 duplicates are held. */
-	ck_assert_int_eq(count_fds(), base + 1024);
+	ck_assert_int_eq(sxt_count_fds(), base + 1024);
 	/* Messages without descriptors still fit. */
 	ck_assert_int_eq(sockx_chan_queue(a, 1, 1, "x", 1, NULL, 0), 0);
 	close_chans(a, b);
-	ck_assert_int_eq(count_fds(), base - 2);
+	ck_assert_int_eq(sxt_count_fds(), base - 2);
 	sxt_close_all(fds, SOCKX_MAX_FDS);
 }
 END_TEST
@@ -1235,7 +1217,7 @@ START_TEST(chan_queue_bad_arguments_queue_nothing)
 	/* A closed number that no duplicate made meanwhile can take. */
 	closed = sxt_fd_above(tagged_fd("c", 0, 0), 900);
 	ck_assert_int_eq(close(closed), 0);
-	base = count_fds();
+	base = sxt_count_fds();
 	CHECK_ERR(sockx_chan_queue(NULL, 1, 1, "x", 1, NULL, 0), EINVAL);
 	CHECK_ERR(sockx_chan_queue(a, 1, 1, NULL, 1, NULL, 0), EINVAL);
 	CHECK_ERR(sockx_chan_queue(a, 1, 1, "x", 1, fds, SOCKX_MAX_FDS + 1),
@@ -1257,7 +1239,7 @@ START_TEST(chan_queue_bad_arguments_queue_nothing)
 	    EMSGSIZE);
 	CHECK_ERR(sockx_chan_send(a, 1, 1, "x", 1, NULL, 0, -2), EINVAL);
 	ck_assert_uint_eq(sockx_chan_pending(a), 0);
-	ck_assert_int_eq(count_fds(), base);
+	ck_assert_int_eq(sxt_count_fds(), base);
 	/* The largest type and length still go. */
 	fds[1] = 0;
 	ck_assert_int_eq(sockx_chan_queue(a, SOCKX_CHAN_TYPE_RESERVED - 1, 1,

@@ -70,23 +70,6 @@ static int sentinel_obj;
 /* Helpers                                                             */
 /* ------------------------------------------------------------------ */
 
-/* How many descriptors this process has open right now. */
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	d = opendir("/proc/self/fd");
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;		/* not the directory's own descriptor */
-}
-
 /* The text of s's peer address. */
 static void
 peer_text(const sockx *s, char *buf, size_t size)
@@ -429,9 +412,9 @@ START_TEST(any_first_answering_wins_at_once)
 	lose = _i == 0 ? &t : &u;
 	addrs[0] = win->text;
 	addrs[1] = lose->text;
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(any(&c, addrs, 2, 2000, &el), 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	ck_assert_msg(el < AT_ONCE, "live address 0 took %.3f s", el);
 	ck_assert_int_ne(fcntl(sockx_fd(c), F_GETFL) & O_NONBLOCK, 0);
 	ck_assert_int_ne(fcntl(sockx_fd(c), F_GETFD) & FD_CLOEXEC, 0);
@@ -477,10 +460,10 @@ START_TEST(any_refused_first_moves_on_at_once)
 		live_tcp4(&v);
 	addrs[0] = d.text;
 	addrs[1] = v.text;
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(any(&c, addrs, 2, 2000, &el), 0);
 	note(what[_i], el);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	ck_assert_msg(el < AT_ONCE, "%s took %.3f s (stagger %.3f s)",
 	    what[_i], el, STAGGER);
 	check_winner(c, &v);
@@ -576,9 +559,9 @@ START_TEST(any_silent_first_next_after_stagger)
 	}
 	addrs[n++] = s.text;
 	addrs[n++] = v.text;
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(any(&c, addrs, n, _i == 3 ? -1 : 3000, &el), 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	note(what[_i], el);
 	ck_assert_msg(el >= STAGGER - 0.010 && el < STAGGER + 0.150,
 	    "%s took %.3f s (stagger %.3f s)", what[_i], el, STAGGER);
@@ -611,9 +594,9 @@ START_TEST(any_two_silent_then_live_after_two_staggers)
 	addrs[0] = s0.text;
 	addrs[1] = s1.text;
 	addrs[2] = v.text;
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(any(&c, addrs, 3, 3000, &el), 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	note("two silent first -> connected", el);
 	ck_assert_msg(el >= 2 * STAGGER - 0.020 && el < 2 * STAGGER + 0.200,
 	    "two silent then live took %.3f s (2 x stagger %.3f s)", el,
@@ -667,14 +650,14 @@ START_TEST(any_silent_first_wins_when_room_appears)
 		silent_tcp(&st);
 		addrs[1] = st.text;
 	}
-	before = count_fds();
+	before = sxt_count_fds();
 	t0 = sxt_now();
 	later_start(&w, s.l, _i == 0 ? 100 : 350, 0);
 	r = sockx_connect_any(&c, addrs, 2, 3000);
 	done = sxt_now();
 	later_join(&w);
 	ck_assert_int_eq(r, 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	note(what[_i], done - t0);
 	peer_text(c, peer, sizeof(peer));
 	ck_assert_str_eq(peer, s.text);
@@ -827,14 +810,14 @@ START_TEST(any_all_dead_first_error)
 	cases[3].n = 3;
 	cases[3].err = ENOENT;
 	for (i = 0; i < NELEM(cases); i++) {
-		before = count_fds();
+		before = sxt_count_fds();
 		errno = 0;
 		ck_assert_msg(any(&c, cases[i].addrs, cases[i].n, 2000, &el) ==
 		    -cases[i].err, "case %zu: not -%s", i,
 		    strerror(cases[i].err));
 		ck_assert_int_eq(errno, cases[i].err);
 		ck_assert_ptr_eq(c, SENTINEL);
-		ck_assert_int_eq(count_fds(), before);
+		ck_assert_int_eq(sxt_count_fds(), before);
 		ck_assert_msg(el < AT_ONCE, "case %zu took %.3f s", i, el);
 	}
 	dead_close(&t4);
@@ -859,10 +842,10 @@ START_TEST(any_deadline_bounds_the_whole_call)
 	silent_unix(&s1);
 	addrs[0] = s0.text;
 	addrs[1] = s1.text;
-	before = count_fds();
+	before = sxt_count_fds();
 	CHECK_ERR(any(&c, addrs, 2, 300, &el), ETIMEDOUT);
 	ck_assert_ptr_eq(c, SENTINEL);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 	ck_assert_msg(el >= 0.300 && el < 0.400,
 	    "300 ms timeout took %.3f s", el);
 	silent_close(&s1);
@@ -1157,7 +1140,7 @@ self_connect_child(void)
 	sxt_abstract(name, sizeof(name), "self");
 	if (sockx_listen(&l, name, 0, 0, 0) < 0)
 		return SELF_LISTEN;
-	nfds = count_fds();
+	nfds = sxt_count_fds();
 	addrs[0] = "127.0.0.1:40000";
 	addrs[1] = name;
 	c = SENTINEL;
@@ -1177,7 +1160,7 @@ self_connect_child(void)
 	if (r != -ECONNREFUSED || errno != ECONNREFUSED || c != SENTINEL)
 		return SELF_ANY6;
 	sockx_close(l);
-	return count_fds() == nfds - 1 ? SELF_OK : SELF_LEAK;
+	return sxt_count_fds() == nfds - 1 ? SELF_OK : SELF_LEAK;
 }
 
 START_TEST(any_tcp_self_connect_is_a_failure)
@@ -1220,7 +1203,7 @@ START_TEST(any_invalid_input_fails_before_sending)
 
 	live_unix(&u);
 	live_tcp4(&t);
-	before = count_fds();
+	before = sxt_count_fds();
 	addrs[0] = u.text;
 	addrs[2] = t.text;
 	CHECK_ERR(sockx_connect_any(NULL, addrs, 1, 1000), EINVAL);
@@ -1255,7 +1238,7 @@ START_TEST(any_invalid_input_fails_before_sending)
 	/* Nothing was sent to either listener, nothing is left open. */
 	check_untouched(&u);
 	check_untouched(&t);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 	live_close(&t);
 	live_close(&u);
 }
@@ -1318,9 +1301,9 @@ START_TEST(any_mixed_kinds_only_live_one_wins)
 	}
 	for (k = 0; k < K_COUNT; k++)
 		addrs[k] = k == _i ? v.text : d[k].text;
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(any(&c, addrs, K_COUNT, 2000, &el), 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	ck_assert_msg(el < AT_ONCE, "%s after %d refusals took %.3f s",
 	    kinds[_i], _i, el);
 	ck_assert_int_eq(getsockopt(sockx_fd(c), SOL_SOCKET, SO_TYPE, &type,
@@ -1368,9 +1351,9 @@ START_TEST(any_high_descriptors)
 	ck_assert_int_gt(sockx_fd(v.l), 1500);
 	addrs[0] = s.text;
 	addrs[1] = v.text;
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(any(&c, addrs, 2, 3000, &el), 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	ck_assert_int_gt(sockx_fd(c), 1500);
 	ck_assert_msg(el >= STAGGER - 0.010 && el < STAGGER + 0.150,
 	    "silent tcp first at high fds took %.3f s", el);
@@ -1429,9 +1412,9 @@ START_TEST(any_long_unix_paths)
 
 	/* Alone, and behind a refused address. */
 	addrs[0] = path;
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(any(&c, addrs, 1, 1000, &el), 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	check_works(c, l, NULL);
 	/* Reached through the long path: no name to report (sockx.h). */
 	CHECK_ERR(sockx_peer_addr(c, &ss, &len), ENAMETOOLONG);
@@ -1439,7 +1422,7 @@ START_TEST(any_long_unix_paths)
 	addrs[0] = d.text;
 	addrs[1] = path;
 	ck_assert_int_eq(any(&c, addrs, 2, 1000, &el), 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	ck_assert_msg(el < AT_ONCE, "long path after a refusal: %.3f s", el);
 	check_works(c, l, NULL);
 	ck_assert_int_eq(sockx_close(c), 0);
@@ -1449,7 +1432,7 @@ START_TEST(any_long_unix_paths)
 	addrs[0] = missing;
 	addrs[1] = u.text;
 	ck_assert_int_eq(any(&c, addrs, 2, 1000, &el), 0);
-	ck_assert_int_eq(count_fds(), before + 1);
+	ck_assert_int_eq(sxt_count_fds(), before + 1);
 	ck_assert_msg(el < AT_ONCE, "missing long path first: %.3f s", el);
 	check_winner(c, &u);
 	ck_assert_int_eq(sockx_close(c), 0);
@@ -1458,14 +1441,14 @@ START_TEST(any_long_unix_paths)
 	CHECK_ERR(any(&c, addrs, 2, 1000, &el), ENOENT);
 	CHECK_ERR(any(&c, addrs, 1, 1000, &el), ENOENT);
 	ck_assert_ptr_eq(c, SENTINEL);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 
 	/* A basename too long even for /proc/self/fd/N/<name>. */
 	snprintf(longbase, sizeof(longbase), "%s/%0100d", deep, 0);
 	addrs[0] = longbase;
 	CHECK_ERR(any(&c, addrs, 1, 1000, &el), ENAMETOOLONG);
 	ck_assert_ptr_eq(c, SENTINEL);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 
 	live_close(&u);
 	ck_assert_int_eq(sockx_close(l), 0);

@@ -200,22 +200,6 @@ expect_child_ok(pid_t pid)
 	ck_assert_msg(st == 0, "child failed at step %d", st);
 }
 
-/* The number of open descriptors of this process. */
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;		/* the directory's own */
-}
-
 /* The "Pid:" of pidfd fd from /proc/self/fdinfo (-2 if none). */
 static pid_t
 pidfd_pid(int fd)
@@ -381,12 +365,12 @@ static void
 check_no_peer(sockx *s, int err)
 {
 	struct sockx_cred cr = sentinel;
-	int n = count_fds();
+	int n = sxt_count_fds();
 
 	CHECK_ERR(sockx_peer_cred(s, &cr), err);
 	check_untouched(&cr);
 	CHECK_ERR(sockx_peer_pidfd(s), err);
-	ck_assert_int_eq(count_fds(), n);
+	ck_assert_int_eq(sxt_count_fds(), n);
 }
 
 /* ---------------------------------------------------------------- */
@@ -734,10 +718,10 @@ START_TEST(peer_pidfd_is_the_live_peer_and_esrch_once_reaped)
 	}
 	close(hold[0]);
 	ck_assert_int_eq(sockx_accept(l, &a, 5000), 0);
-	n = count_fds();
+	n = sxt_count_fds();
 	fd = sockx_peer_pidfd(a);
 	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(count_fds(), n + 1);
+	ck_assert_int_eq(sxt_count_fds(), n + 1);
 	ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
 	ck_assert_int_eq(pidfd_pid(fd), pid);
 	r = pidfd_signal(fd, 0);
@@ -756,7 +740,7 @@ START_TEST(peer_pidfd_is_the_live_peer_and_esrch_once_reaped)
 		    "pidfd_send_signal: %s", strerror(-r));
 		close(raw);
 	}
-	n = count_fds();
+	n = sxt_count_fds();
 	errno = 0;
 	r = sockx_peer_pidfd(a);
 	e = errno;
@@ -764,7 +748,7 @@ START_TEST(peer_pidfd_is_the_live_peer_and_esrch_once_reaped)
 		close(r);
 	ck_assert_msg(r == -ESRCH && e == ESRCH,
 	    "peer_pidfd of a reaped peer: %d, errno %d", r, e);
-	ck_assert_int_eq(count_fds(), n);
+	ck_assert_int_eq(sxt_count_fds(), n);
 	sockx_close(a);
 	sockx_close(l);
 }
@@ -802,9 +786,9 @@ START_TEST(peer_pidfd_of_a_zombie_peer_is_esrch)
 	    &raw, &len), 0);
 	ck_assert_int_eq(pidfd_pid(raw), pid);
 	close(raw);
-	n = count_fds();
+	n = sxt_count_fds();
 	CHECK_ERR(sockx_peer_pidfd(a), ESRCH);
-	ck_assert_int_eq(count_fds(), n);
+	ck_assert_int_eq(sxt_count_fds(), n);
 	expect_child_ok(pid);
 	sockx_close(a);
 	sockx_close(l);
@@ -1296,11 +1280,11 @@ START_TEST(recv_cred_closes_descriptors_that_come_with_data)
 
 	make_cred_pair(&a, &b, pair_types[_i]);
 	open_three(fds);
-	n = count_fds();
+	n = sxt_count_fds();
 	ck_assert_int_eq(sockx_send_fds(a, "abc", 3, fds, 3, 1000), 3);
 	recv_expect(b, "abc", 3, &cr);
 	check_cred(&cr, getpid(), geteuid(), getegid());
-	ck_assert_int_eq(count_fds(), n);
+	ck_assert_int_eq(sxt_count_fds(), n);
 	close_three(fds);
 	sockx_close(a);
 	sockx_close(b);
@@ -1339,11 +1323,11 @@ START_TEST(recv_cred_of_a_cut_message_is_emsgsize)
 
 	make_cred_pair(&a, &b, types[_i]);
 	open_three(fds);
-	n = count_fds();
+	n = sxt_count_fds();
 	ck_assert_int_eq(sockx_send_fds(a, "long", 4, fds, 3, 1000), 4);
 	CHECK_ERR(sockx_recv_cred(b, buf, 2, &cr, 1000), EMSGSIZE);
 	check_untouched(&cr);
-	ck_assert_int_eq(count_fds(), n);
+	ck_assert_int_eq(sxt_count_fds(), n);
 	CHECK_ERR(sockx_recv_cred(b, buf, sizeof(buf), &cr, 0), ETIMEDOUT);
 	check_untouched(&cr);
 	close_three(fds);

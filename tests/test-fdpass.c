@@ -146,27 +146,6 @@ check_same_files(const int *got, const int *want, size_t n)
 	}
 }
 
-/*
- * The number of open descriptors (entries of /proc/self/fd less the
- * directory's own), or -1.  No Check call: forked children use it.
- */
-static int
-count_fds(void)
-{
-	struct dirent *e;
-	DIR *d;
-	int n = 0;
-
-	d = opendir("/proc/self/fd");
-	if (d == NULL)
-		return -1;
-	while ((e = readdir(d)) != NULL)
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1;
-}
-
 /* Nothing waits to be read on s: a failed send left no trace. */
 static void
 check_nothing_queued(sockx *s)
@@ -695,7 +674,7 @@ START_TEST(fdpass_recv_over_capacity_is_emsgsize_and_closes_all)
 
 	open_files(files, 5);
 	make_pair(&a, &b, pair_types[_i]);
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(sockx_send_fds(a, "abcde", 5, files, 5, 1000), 5);
 	n = 2;
 	set_sentinel(got, NELEM(got));
@@ -703,14 +682,14 @@ START_TEST(fdpass_recv_over_capacity_is_emsgsize_and_closes_all)
 	    EMSGSIZE);
 	ck_assert_uint_eq(n, 2);
 	check_sentinel(got, NELEM(got));
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 
 	ck_assert_int_eq(sockx_send_fds(a, "fghij", 5, files, 3, 1000), 5);
 	n = 0;
 	CHECK_ERR(sockx_recv_fds(b, buf, sizeof(buf), NULL, &n, 1000),
 	    EMSGSIZE);
 	ck_assert_uint_eq(n, 0);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 
 	ck_assert_int_eq(sockx_send_fds(a, "next", 4, files + 1, 2, 1000), 4);
 	n = NELEM(got);
@@ -782,7 +761,7 @@ START_TEST(fdpass_recv_takes_fds_of_two_rights_messages)
 	check_same_files(got, files, 5);
 	close_fds(got, 5);
 
-	before = count_fds();
+	before = sxt_count_fds();
 	raw_send_rights(sockx_fd(a), "two", 3, files, groups, 2);
 	n = 4;
 	set_sentinel(got, NELEM(got));
@@ -790,7 +769,7 @@ START_TEST(fdpass_recv_takes_fds_of_two_rights_messages)
 	    EMSGSIZE);
 	ck_assert_uint_eq(n, 4);
 	check_sentinel(got, NELEM(got));
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 	close_fds(files, 5);
 	close_pair(a, b);
 }
@@ -812,12 +791,12 @@ START_TEST(fdpass_cut_message_is_emsgsize_and_closes_fds)
 
 	open_files(files, 3);
 	make_pair(&a, &b, types[_i / N_VIA]);
-	before = count_fds();
+	before = sxt_count_fds();
 	ck_assert_int_eq(sockx_send_fds(a, "0123456789", 10, files, 3, 1000),
 	    10);
 	ck_assert_int_eq(sockx_send_fds(a, "ok", 2, files, 1, 1000), 2);
 	CHECK_ERR(recv_via(_i % N_VIA, b, buf, 4, NULL), EMSGSIZE);
-	ck_assert_int_eq(count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 	ck_assert_int_eq(sockx_recv_fds(b, buf, sizeof(buf), got, &n, 1000),
 	    2);
 	ck_assert_mem_eq(buf, "ok", 2);
@@ -855,7 +834,7 @@ START_TEST(fdpass_other_receive_paths_close_arriving_fds)
 	make_pair(&a, &b, type);
 	if (via == VIA_RECV_CRED)
 		ck_assert_int_eq(sockx_set_passcred(b, 1), 0);
-	before = count_fds();
+	before = sxt_count_fds();
 	for (m = 0; m < 20; m++) {
 		for (i = 0; i < sizeof(msg); i++)
 			msg[i] = (char)(m * 64 + (int)i);
@@ -870,7 +849,7 @@ START_TEST(fdpass_other_receive_paths_close_arriving_fds)
 				ck_assert_int_eq(cred.pid, getpid());
 		}
 		ck_assert_mem_eq(buf, msg, sizeof(msg));
-		ck_assert_int_eq(count_fds(), before);
+		ck_assert_int_eq(sxt_count_fds(), before);
 	}
 	close_fds(files, 1);
 	close_pair(a, b);
@@ -1054,7 +1033,7 @@ ctrunc_child(sockx *b, int up, int down)
 	ssize_t r;
 	char c;
 
-	before = count_fds();
+	before = sxt_count_fds();
 	CHILD_REQUIRE(before > 0, 1);
 	for (k = 0; nfree < 2; k++)
 		if (fcntl(k, F_GETFD) < 0 && errno == EBADF)
@@ -1074,7 +1053,7 @@ ctrunc_child(sockx *b, int up, int down)
 		CHILD_REQUIRE(got[k] == SENTINEL, 6);
 	CHILD_REQUIRE(fcntl(lowest[0], F_GETFD) < 0, 7);
 	CHILD_REQUIRE(fcntl(lowest[1], F_GETFD) < 0, 7);
-	CHILD_REQUIRE(count_fds() == before, 8);
+	CHILD_REQUIRE(sxt_count_fds() == before, 8);
 	_exit(0);
 }
 

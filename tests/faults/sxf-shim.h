@@ -2,14 +2,13 @@
 /*
  * sxf-shim.h - what the fault-injection test programs (test-faults*.c)
  * share: the shim's control functions, found with dlsym (sxf_load says
- * clearly when the shim is not preloaded), the count of open
- * descriptors, and the checks that no block libsockx allocated in a
- * window is left and that the shim can fault an allocator here.
+ * clearly when the shim is not preloaded), and the checks that no block
+ * libsockx allocated in a window is left and that the shim can fault an
+ * allocator here.
  */
 #ifndef SXF_SHIM_H
 #define SXF_SHIM_H
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
@@ -61,21 +60,6 @@ sxf_load(void)
 	SXF_SYM(live, "sxf_live");
 	SXF_SYM(interposed, "sxf_interposed");
 	SXF_SYM(total, "sxf_total");
-}
-
-/* Open descriptors of this process. */
-static inline int
-sxf_count_fds(void)
-{
-	struct dirent *e;
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	ck_assert_ptr_nonnull(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n - 1;	/* d's own */
 }
 
 /* No block libsockx allocated in the last window is left (if seen). */

@@ -270,32 +270,32 @@ START_TEST(faults_chan_queue_out_of_memory_queues_nothing)
 	chan_pair(t, &a, &b);
 	out_make(&o1, 1, 100, 3);
 	out_make(&o2, 2, 6000, 2);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("realloc", 1, 0, SXF_FAIL, ENOMEM), 0);
 	CHECK_ERR(queue(a, &o1), ENOMEM);
 	ck_assert_uint_eq(sxf.end(), 1);
 	sxf_check_no_live_blocks();
-	ck_assert_int_eq(sxf_count_fds(), fds);
+	ck_assert_int_eq(sxt_count_fds(), fds);
 	ck_assert_uint_eq(sockx_chan_pending(a), 0);
 	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE);
 	ck_assert_int_eq(queue(a, &o1), 0);
 	pending = sockx_chan_pending(a);
 	ck_assert_uint_eq(pending, 16 + 100);
 	/* o2 does not fit behind o1 in the first buffer: it must grow. */
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("realloc", 1, 0, SXF_FAIL, ENOMEM), 0);
 	CHECK_ERR(queue(a, &o2), ENOMEM);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(sxf_count_fds(), fds);
+	ck_assert_int_eq(sxt_count_fds(), fds);
 	ck_assert_uint_eq(sockx_chan_pending(a), pending);
 	/* And through send (o1 leaves room: no flush first). */
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("realloc", 1, 0, SXF_FAIL, ENOMEM), 0);
 	CHECK_ERR(send_msg(a, &o2, T_MS), ENOMEM);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(sxf_count_fds(), fds);
+	ck_assert_int_eq(sxt_count_fds(), fds);
 	ck_assert_uint_eq(sockx_chan_pending(a), pending);
 	ck_assert_int_eq(sockx_chan_flush(a, T_MS), 0);
 	expect_msg(b, 1, 100, 3);
@@ -329,7 +329,7 @@ START_TEST(faults_chan_dup_failure_queues_nothing)
 	chan_pair(t, &a, &b);
 	out_make(&o, 5, 10, 3);
 	out_make(&o0, 4, 7, 0);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	for (use_send = 0; use_send < 2; use_send++) {
 		if (use_send) {
 			ck_assert_int_eq(queue(a, &o0), 0);
@@ -347,7 +347,7 @@ START_TEST(faults_chan_dup_failure_queues_nothing)
 			ck_assert_int_eq(errno, err);
 			ck_assert_uint_eq(sxf.calls("fcntl"), k);
 			ck_assert_uint_eq(sxf.calls("sendmsg"), 0);
-			ck_assert_int_eq(sxf_count_fds(), fds);
+			ck_assert_int_eq(sxt_count_fds(), fds);
 			ck_assert_uint_eq(sockx_chan_pending(a), pend);
 			sxf_check_no_live_blocks();
 		}
@@ -388,12 +388,12 @@ START_TEST(faults_chan_send_error_queues_nothing)
 	chan_pair(send_errs[_i].type, &a, &b);
 	out_make(&o1, 1, 50, 2);
 	out_make(&o2, 2, 0, 1);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("sendmsg", 1, 0, SXF_FAIL, err), 0);
 	CHECK_ERR(send_msg(a, &o1, T_MS), err);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(sxf_count_fds(), fds);
+	ck_assert_int_eq(sxt_count_fds(), fds);
 	ck_assert_uint_eq(sockx_chan_pending(a), 0);
 	ck_assert_int_eq(sockx_chan_events(a), SOCKX_READABLE);
 	ck_assert_int_eq(send_msg(a, &o2, T_MS), 0);
@@ -429,7 +429,7 @@ START_TEST(faults_chan_flush_error_keeps_the_queue)
 	out_free(&o1);
 	out_free(&o2);
 	total = sockx_chan_pending(a);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("sendmsg", nth, 0, SXF_FAIL, err), 0);
 	CHECK_ERR(sockx_chan_flush(a, T_MS), err);
@@ -438,11 +438,11 @@ START_TEST(faults_chan_flush_error_keeps_the_queue)
 		/* The refused packet is gone, with its descriptors. */
 		ck_assert_uint_eq(sockx_chan_pending(a), nth == 1 ?
 		    total - first : 0);
-		ck_assert_int_eq(sxf_count_fds(), fds - (nth == 1 ? 2 : 5));
+		ck_assert_int_eq(sxt_count_fds(), fds - (nth == 1 ? 2 : 5));
 	} else {
 		ck_assert_uint_eq(sockx_chan_pending(a), nth == 1 ?
 		    total : total - first);
-		ck_assert_int_eq(sxf_count_fds(), fds - (nth == 1 ? 0 : 2));
+		ck_assert_int_eq(sxt_count_fds(), fds - (nth == 1 ? 0 : 2));
 		ck_assert_int_eq(sockx_chan_events(a),
 		    SOCKX_READABLE | SOCKX_WRITABLE);
 	}
@@ -680,7 +680,7 @@ START_TEST(faults_chan_short_sends_deliver_every_descriptor_once)
 	out_make(&o[4], 20, 33, 3);
 	for (i = 0; i < 4; i++)
 		ck_assert_int_eq(queue(a, &o[i]), 0);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("sendmsg", 1, 0, SXF_SHORT,
 	    (int)shorts[_i]), 0);
@@ -690,7 +690,7 @@ START_TEST(faults_chan_short_sends_deliver_every_descriptor_once)
 	ck_assert_uint_ge(sxf.end(), 1);
 	/* The duplicates are closed once sent (and o[4]'s by b's recv). */
 	expect_nothing(b);
-	ck_assert_int_eq(sxf_count_fds(), fds - 6);
+	ck_assert_int_eq(sxt_count_fds(), fds - 6);
 	for (i = 0; i < 5; i++)
 		out_free(&o[i]);
 	close_pair(a, b);
@@ -830,12 +830,12 @@ START_TEST(faults_chan_recv_error_loses_nothing)
 	chan_pair(recv_errs[_i].type, &a, &b);
 	out_make(&o, 6, 30, 2);
 	ck_assert_int_eq(send_msg(a, &o, T_MS), 0);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("recvmsg", 1, 1, SXF_FAIL, err), 0);
 	CHECK_ERR(sockx_chan_recv(b, &m, T_MS), err);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(sxf_count_fds(), fds);
+	ck_assert_int_eq(sxt_count_fds(), fds);
 	expect_msg(b, 6, 30, 2);
 	expect_nothing(b);
 	out_free(&o);
@@ -861,13 +861,13 @@ START_TEST(faults_chan_recv_out_of_memory_loses_nothing)
 	out_make(&o1, 1, 10, 2);
 	out_make(&o2, 2, 8000, 1);
 	ck_assert_int_eq(send_msg(a, &o1, T_MS), 0);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("realloc", 1, 0, SXF_FAIL, ENOMEM), 0);
 	CHECK_ERR(sockx_chan_recv(b, &m, T_MS), ENOMEM);
 	ck_assert_uint_eq(sxf.end(), 1);
 	ck_assert_uint_eq(sxf.calls("recvmsg"), 0);
-	ck_assert_int_eq(sxf_count_fds(), fds);
+	ck_assert_int_eq(sxt_count_fds(), fds);
 	sxf_check_no_live_blocks();
 	expect_msg(b, 1, 10, 2);
 	expect_nothing(b);
@@ -904,12 +904,12 @@ START_TEST(faults_chan_ctrunc_breaks_the_receive_side)
 	expect_msg(b, 1, 10, 0);
 	ck_assert_int_eq(send_msg(a, &o2, T_MS), 0);
 	out_free(&o2);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("recvmsg", 1, 0, SXF_CTRUNC, room), 0);
 	CHECK_ERR(sockx_chan_recv(b, &m, T_MS), EMFILE);
 	ck_assert_uint_eq(sxf.end(), 1);
-	ck_assert_int_eq(sxf_count_fds(), fds);
+	ck_assert_int_eq(sxt_count_fds(), fds);
 	ck_assert_int_eq(send_msg(a, &o3, T_MS), 0);
 	CHECK_ERR(sockx_chan_recv(b, &m, T_MS), EBADMSG);
 	CHECK_ERR(sockx_chan_recv(b, &m, 0), EBADMSG);
@@ -1048,13 +1048,13 @@ START_TEST(faults_chan_close_interrupted_closes_everything)
 	chan_pair(types[_i], &a, &b);
 	out_make(&o1, 1, 10, 3);
 	out_make(&o2, 2, 10, 2);
-	fds = sxf_count_fds();
+	fds = sxt_count_fds();
 	ck_assert_int_eq(send_msg(a, &o1, T_MS), 0);
 	ck_assert_int_eq(send_msg(a, &o2, T_MS), 0);
 	ck_assert_int_eq(sockx_chan_recv(b, &m, T_MS), 1);
 	/* b holds m's three; a queues two more. */
 	ck_assert_int_eq(queue(b, &o2), 0);
-	ck_assert_int_eq(sxf_count_fds(), fds + 5);
+	ck_assert_int_eq(sxt_count_fds(), fds + 5);
 	sxf.begin();
 	ck_assert_int_eq(sxf.add("close", 1, 0, SXF_FAIL_AFTER, EINTR), 0);
 	errno = 0;
@@ -1062,7 +1062,7 @@ START_TEST(faults_chan_close_interrupted_closes_everything)
 	ck_assert_uint_ge(sxf.end(), 6);
 	ck_assert_int_eq(r, -EINPROGRESS);
 	ck_assert_int_eq(errno, EINPROGRESS);
-	ck_assert_int_eq(sxf_count_fds(), fds - 1);
+	ck_assert_int_eq(sxt_count_fds(), fds - 1);
 	out_free(&o1);
 	out_free(&o2);
 	ck_assert_int_eq(sockx_chan_close(a), 0);

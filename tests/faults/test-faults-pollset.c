@@ -115,7 +115,7 @@ START_TEST(faults_pollset_new_fails_cleanly)
 		    "or valgrind's)\n", new_faults[_i].fn);
 		return;
 	}
-	before = sxf_count_fds();
+	before = sxt_count_fds();
 	sxf.begin();
 	ck_assert_int_eq(sxf.add(new_faults[_i].fn, new_faults[_i].nth, 1,
 	    SXF_FAIL, new_faults[_i].err), 0);
@@ -126,7 +126,7 @@ START_TEST(faults_pollset_new_fails_cleanly)
 	ck_assert_int_eq(r, -new_faults[_i].err);
 	ck_assert_int_eq(errno, new_faults[_i].err);
 	ck_assert_ptr_eq(p, (sockx_poll *)&p);
-	ck_assert_int_eq(sxf_count_fds(), before);
+	ck_assert_int_eq(sxt_count_fds(), before);
 	sxf_check_no_live_blocks();
 	/* And a clean run after it works. */
 	p = new_set();
