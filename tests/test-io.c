@@ -44,13 +44,36 @@ span_end(struct span *sp)
 	sp->cpu = sxt_thread_cpu() - sp->cpu0;
 }
 
+/*
+ * Under ThreadSanitizer (CI runs this program there for data races, not
+ * for timing) a thread can lose seconds to the sanitizer's own signal
+ * handling in a signal storm, and a wake-up costs several times the CPU:
+ * there only "never early" is held exactly, lateness and CPU loosely.
+ * Every other build (plain, poll backend, ASan, valgrind) holds the tight
+ * bounds.
+ */
+#if defined(__SANITIZE_THREAD__)
+#define SXT_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define SXT_TSAN 1
+#endif
+#endif
+#ifdef SXT_TSAN
+#define LATE_S		5.0
+#define SPIN_SHARE	0.5
+#else
+#define LATE_S		0.1
+#define SPIN_SHARE	0.1
+#endif
+
 /* A timed-out wait ended at its deadline, not early, not much later. */
 static void
 check_deadline(const struct span *sp, double want)
 {
 	ck_assert_msg(sp->elapsed >= want, "returned early: %.4f s < %.3f s",
 	    sp->elapsed, want);
-	ck_assert_msg(sp->elapsed < want + 0.1, "returned late: %.4f s",
+	ck_assert_msg(sp->elapsed < want + LATE_S, "returned late: %.4f s",
 	    sp->elapsed);
 }
 
@@ -58,7 +81,7 @@ check_deadline(const struct span *sp, double want)
 static void
 check_no_spin(const struct span *sp)
 {
-	ck_assert_msg(sp->cpu < 0.1 * sp->elapsed,
+	ck_assert_msg(sp->cpu < SPIN_SHARE * sp->elapsed,
 	    "used %.1f%% of a CPU while waiting",
 	    100.0 * sp->cpu / sp->elapsed);
 }
